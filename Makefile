@@ -1,0 +1,68 @@
+# Docpipe — see README.md. Every target works on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+# Debian packages the project needs at run time (libmagic: content sniffing).
+APT_RUNTIME := libmagic1
+# ...and for the tests (a real browser for the dashboard tests).
+APT_TEST := libmagic1 chromium
+
+.PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: system-packages $(VENV)/.installed
+
+install-dev: system-packages-test $(VENV)/.installed-dev
+
+system-packages:
+	@scripts/apt-ensure.sh $(APT_RUNTIME)
+
+system-packages-test:
+	@scripts/apt-ensure.sh $(APT_TEST)
+
+migrate: install
+	$(VENV)/bin/flask --app wsgi db upgrade
+
+setup: install
+	$(VENV)/bin/flask --app wsgi setup
+
+run: setup
+	VENV=$(VENV) scripts/run.sh
+
+web: setup
+	$(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --threads 4 wsgi:app
+
+worker: setup
+	$(VENV)/bin/huey_consumer webapp.worker.huey --workers 2 --worker-type thread
+
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install-dev
+	$(PY) bench/extraction.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

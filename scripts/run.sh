@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the web server and one queue consumer in the foreground; Ctrl-C stops both cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-8000}"
+VENV="${VENV:-.venv}"
+WEB_WORKERS="${DOCPIPE_WEB_WORKERS:-2}"
+QUEUE_WORKERS="${DOCPIPE_QUEUE_WORKERS:-2}"
+
+"$VENV/bin/gunicorn" --bind "0.0.0.0:${PORT}" --workers "$WEB_WORKERS" --threads 4 \
+  --graceful-timeout 20 --access-logfile - wsgi:app &
+web=$!
+"$VENV/bin/huey_consumer" webapp.worker.huey --workers "$QUEUE_WORKERS" --worker-type thread &
+worker=$!
+
+stop() {
+  trap - INT TERM
+  echo "Stopping Docpipe (web pid $web, worker pid $worker)..."
+  # SIGTERM to gunicorn: graceful; SIGINT to huey_consumer: finish running tasks, then exit.
+  kill -TERM "$web" 2>/dev/null || true
+  kill -INT "$worker" 2>/dev/null || true
+  wait "$web" 2>/dev/null || true
+  wait "$worker" 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop INT TERM
+
+echo "Docpipe is running: dashboard http://localhost:${PORT}/  API http://localhost:${PORT}/api/v1  (Ctrl-C stops)"
+# If either process dies, stop the other too rather than run half a service.
+wait -n "$web" "$worker" || true
+stop

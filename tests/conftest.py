@@ -1,0 +1,126 @@
+"""Layered fixtures: one migrated database per session, emptied before each test; a fresh app per test.
+
+Set DOCPIPE_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run on PostgreSQL;
+the default is a SQLite file in the session's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from config import TestConfig
+from webapp import create_app
+from webapp.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+MIGRATIONS = str(ROOT / "migrations")
+
+
+def corpus_file(name: str) -> Path:
+    path = CORPUS / name
+    if not path.exists():
+        raise FileNotFoundError(f"corpus file missing: {path} (the shared corpus must sit beside the project)")
+    return path
+
+
+def _test_config(data_dir: Path, database_url: str, **overrides) -> dict:
+    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    config.update(DATA_DIR=str(data_dir), DATABASE_URL=database_url, **overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DOCPIPE_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'docpipe.db'}"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    app = create_app(_test_config(tmp_path_factory.mktemp("migrate"), database_url))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=MIGRATIONS)
+        db.engine.dispose()
+    return database_url
+
+
+def _empty_tables() -> None:
+    # Children first so foreign keys never object; alembic_version stays.
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(migrated_database: str, tmp_path: Path):
+    """Build an app on the session database with this test's own data dir and optional overrides."""
+    created: list[Flask] = []
+
+    def factory(**overrides) -> Flask:
+        app = create_app(_test_config(tmp_path / "data", migrated_database, **overrides))
+        created.append(app)
+        return app
+
+    yield factory
+    for app in created:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        _empty_tables()
+        from webapp.services.pipelines import ensure_default_pipeline
+
+        ensure_default_pipeline()
+        db.session.remove()
+    yield app
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def work_queue(app: Flask):
+    """Run every queued job with the real worker code, in-process, the way a consumer would."""
+    from webapp.models import Job
+    from webapp.services.processing import process_job
+
+    def run() -> list[str]:
+        done = []
+        with app.app_context():
+            while True:
+                ids = db.session.execute(db.select(Job.id).filter_by(status="queued").order_by(Job.id)).scalars().all()
+                db.session.remove()
+                if not ids:
+                    return done
+                for job_id in ids:
+                    process_job(job_id, "test-worker")
+                    db.session.remove()
+                    done.append(job_id)
+
+    return run

@@ -1,0 +1,69 @@
+"""End to end with real processes: HTTP → SQLite → SqliteHuey → huey_consumer → result over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+
+import pytest
+
+from tests.conftest import corpus_file
+
+pytestmark = pytest.mark.slow
+
+
+def test_documents_submitted_over_http_are_processed_by_a_real_consumer(service):
+    service.start_web()
+    service.start_consumer(workers=2)
+    names = [
+        "pdf_arxiv_2201.00029.pdf",
+        "docx_docling_word_sample.docx",
+        "html_tika_testHTML.html",
+        "txt_norwich-city.txt",
+        "bad_pdf_truncated_derived.pdf",
+    ]
+    jobs = {name: service.submit(corpus_file(name))["id"] for name in names}
+    finished = {name: service.wait_finished(job_id) for name, job_id in jobs.items()}
+    for name in names[:-1]:
+        assert finished[name]["status"] == "succeeded", (name, finished[name]["error"])
+        status, result = service.get(f"/api/v1/jobs/{jobs[name]}/result")
+        assert status == 200 and len(result["text"]) > 100
+    assert finished["bad_pdf_truncated_derived.pdf"]["error"]["type"] == "corrupt_file"
+    health = service.wait_for(
+        lambda: (h := service.get("/healthz")[1])["components"]["workers"]["alive"] and h, 10, "a worker heartbeat"
+    )
+    assert health["components"]["workers"]["alive"] == 1
+    assert health["status"] == "ok"
+
+
+def test_a_killed_consumer_loses_nothing_and_duplicates_nothing(service):
+    """GIVEN a consumer working on a 619-page PDF WHEN it is killed with SIGKILL mid-job THEN the job stays
+    'running' until its lease expires, the periodic recovery of a new consumer requeues it, and it completes
+    exactly once: one result, attempt 2, the dead attempt's stages marked failed."""
+    service.env["DOCPIPE_JOB_LEASE_SECONDS"] = "3"
+    service.start_web()
+    victim = service.start_consumer()
+    job_id = service.submit(corpus_file("pdf_large_DA-619p.pdf"))["id"]
+    service.wait_for(lambda: service.job(job_id)["current_stage"] in ("parse", "enrich"), 60, "the parse stage")
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait(10)
+    assert service.job(job_id)["status"] == "running"
+    # Let the dead worker's lease run out, so the new consumer's first recovery pass finds it.
+    time.sleep(3.5)
+    service.start_consumer()
+    job = service.wait_finished(job_id, timeout=120)
+    assert job["status"] == "succeeded", job["error"]
+    assert job["attempts"] == 2
+    assert {stage["status"] for stage in job["stages"]} == {"succeeded"}
+
+    with sqlite3.connect(service.data_dir / "docpipe.db") as conn:
+        assert conn.execute("SELECT count(*) FROM results WHERE job_id = ?", (job_id,)).fetchone()[0] == 1
+        first_attempt = conn.execute(
+            "SELECT name, status FROM job_stage_runs WHERE job_id = ? AND attempt = 1 ORDER BY id", (job_id,)
+        ).fetchall()
+    assert dict(first_attempt)["ingest"] == "succeeded"
+    assert "failed" in dict(first_attempt).values()
+    status, result = service.get(f"/api/v1/jobs/{job_id}/result")
+    assert status == 200 and result["metadata"]["page_count"] == 619

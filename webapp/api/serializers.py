@@ -1,0 +1,83 @@
+"""JSON shapes of the API (../shared/API.md), shared by the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webapp.models import Job, JobStageRun, Pipeline, PipelineVersion, Result
+from webapp.timeutil import isoformat
+
+API = "/api/v1"
+
+
+def pipeline_ref(job: Job) -> dict[str, Any]:
+    return {"id": job.pipeline_id, "name": job.pipeline.name, "version": job.pipeline_version.version}
+
+
+def job_to_dict(job: Job, runs: list[JobStageRun] | None) -> dict[str, Any]:
+    if runs:
+        stages = [_stage_run(run) for run in runs]
+    else:
+        stages = [
+            {"name": s["name"], "status": "pending", "started_at": None, "finished_at": None, "duration_ms": None}
+            for s in job.pipeline_version.stages
+        ]
+    return {
+        "id": job.id,
+        "status": job.status,
+        "pipeline": pipeline_ref(job),
+        "priority": job.priority,
+        "labels": job.labels or {},
+        "filename": job.filename,
+        "size_bytes": job.size_bytes,
+        "sha256": job.sha256,
+        "mime_type": job.mime_type,
+        "created_at": isoformat(job.created_at),
+        "started_at": isoformat(job.started_at),
+        "finished_at": isoformat(job.finished_at),
+        "attempts": job.attempts,
+        "current_stage": job.current_stage,
+        "progress": round(job.progress or 0.0, 3),
+        "stages": stages,
+        "error": job.error,
+        "links": {"self": f"{API}/jobs/{job.id}", "result": f"{API}/jobs/{job.id}/result"},
+    }
+
+
+def _stage_run(run: JobStageRun) -> dict[str, Any]:
+    return {
+        "name": run.name,
+        "status": run.status,
+        "started_at": isoformat(run.started_at),
+        "finished_at": isoformat(run.finished_at),
+        "duration_ms": run.duration_ms,
+    }
+
+
+def result_to_dict(job: Job, result: Result) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "pipeline": pipeline_ref(job),
+        "text": result.text,
+        "markdown": result.markdown,
+        "elements": result.elements,
+        "tables": result.tables,
+        "metadata": result.doc_metadata,
+        "language": result.language,
+        "quality": result.quality,
+        "timings": result.timings,
+    }
+
+
+def pipeline_to_dict(pipeline: Pipeline, version: PipelineVersion) -> dict[str, Any]:
+    return {
+        "id": pipeline.id,
+        "name": pipeline.name,
+        "version": version.version,
+        "description": version.description,
+        "default_priority": version.default_priority,
+        "stages": version.stages,
+        "created_at": isoformat(pipeline.created_at),
+        "updated_at": isoformat(version.created_at),
+        "links": {"self": f"{API}/pipelines/{pipeline.id}", "versions": f"{API}/pipelines/{pipeline.id}/versions"},
+    }

@@ -1,0 +1,99 @@
+"""``flask --app wsgi ...`` commands for operators."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from webapp.pipeline.runner import PipelineFailed
+from webapp.services import extract as extract_service
+from webapp.services import pipelines, users
+from webapp.services.errors import ServiceError
+
+
+@click.command("setup")
+@with_appcontext
+def setup_command() -> None:
+    """Apply migrations, seed the default pipeline and the first admin (idempotent)."""
+    upgrade(directory=str(Path(current_app.root_path).parent / "migrations"))
+    pipelines.ensure_default_pipeline()
+    email = current_app.config["ADMIN_EMAIL"]
+    admin, generated = users.ensure_admin(email, current_app.config.get("ADMIN_PASSWORD"))
+    click.echo(f"Database ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    if generated:
+        path = Path(current_app.config["DATA_DIR"]) / "admin-password.txt"
+        path.write_text(f"{admin.email}\n{generated}\n")
+        path.chmod(0o600)
+        click.echo(f"Admin created: {admin.email} / {generated}  (also saved in {path})")
+    elif current_app.config.get("ADMIN_PASSWORD") and admin.email == users.normalise_email(email):
+        click.echo(f"Admin: {admin.email} (password from DOCPIPE_ADMIN_PASSWORD)")
+    else:
+        click.echo(f"Admin: {admin.email} (existing account; password unchanged)")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage users."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", type=click.Choice(["admin", "operator", "viewer"]), default="viewer", show_default=True)
+@with_appcontext
+def users_create(email: str, password: str, role: str) -> None:
+    try:
+        user = users.create_user(email, password, role)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"created {user.role} {user.email} ({user.id})")
+
+
+@click.command("extract")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pipeline", "pipeline_name", default="default", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "text", "markdown"]), default="json", show_default=True)
+@with_appcontext
+def extract_command(files: tuple[Path, ...], pipeline_name: str, fmt: str) -> None:
+    """Run a pipeline in-process on FILES and print each result (JSON: one object per line)."""
+    try:
+        ref, stages = extract_service.resolve_stages(pipeline_name)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from None
+    failures = 0
+    for path in files:
+        error = None
+        try:
+            if not path.is_file():
+                raise FileNotFoundError(f"no such file: {path}")
+            result = extract_service.extract_file(path, stages)
+        except PipelineFailed as failure:
+            error = failure.error
+        except OSError as exc:
+            error = {"type": "not_found", "message": str(exc), "stage": None, "retryable": False}
+        if error is not None:
+            failures += 1
+            if fmt == "json":
+                click.echo(json.dumps({"file": str(path), "error": error}, ensure_ascii=False))
+            else:
+                click.echo(f"{path}: {error['stage'] or 'input'}: {error['type']}: {error['message']}", err=True)
+            continue
+        if fmt == "json":
+            click.echo(json.dumps({"file": str(path), "pipeline": ref, **result}, ensure_ascii=False))
+        else:
+            if len(files) > 1:
+                click.echo(f"==> {path} <==")
+            click.echo(result["text"] if fmt == "text" else result["markdown"])
+    sys.exit(1 if failures else 0)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(setup_command)
+    app.cli.add_command(users_group)
+    app.cli.add_command(extract_command)

@@ -1,0 +1,13 @@
+"""The HTML dashboard: pages and htmx partials."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("dashboard", __name__)
+
+
+def init_app(app: Flask) -> None:
+    from webapp.dashboard import views  # noqa: F401 - routes register on bp
+
+    app.register_blueprint(bp)

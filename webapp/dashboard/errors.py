@@ -1,0 +1,90 @@
+"""Friendly error pages and the security headers every dashboard response carries."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from webapp.dashboard import bp
+from webapp.services.errors import ServiceError, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+FRIENDLY_MESSAGES = {
+    400: "The request could not be understood. If you sent a form, reload the page and try again.",
+    404: "There is nothing at this address. The job or page may have been deleted, or the link is mistyped.",
+    405: "This page cannot be used that way.",
+    413: "The upload is larger than this server accepts.",
+    500: "Something went wrong on our side. The error has been logged; please try again in a moment.",
+}
+
+
+def add_security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+bp.after_request(add_security_headers)
+
+
+def render_error_page(
+    status: int, title: str, message: str | None = None, details: list[str] | None = None
+) -> Response:
+    """An HTML error page in the dashboard's layout. The app-wide HTTP error handler calls this for every
+    path outside /api (see webapp/api/__init__.py)."""
+    if status == 413:
+        message = f"The upload exceeds the limit of {current_app.config['MAX_UPLOAD_MB']} MiB."
+    body = render_template(
+        "error.html",
+        status=status,
+        title=title,
+        message=message or FRIENDLY_MESSAGES.get(status, ""),
+        details=details or [],
+    )
+    return add_security_headers(Response(body, status=status, mimetype="text/html"))
+
+
+def render_http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    response = render_error_page(status, exc.name, FRIENDLY_MESSAGES.get(status) or exc.description)
+    if status == 405 and getattr(exc, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    if isinstance(exc, RequestEntityTooLarge) and request.endpoint == "dashboard.upload":
+        from webapp.dashboard.views import upload_too_large
+
+        return upload_too_large()
+    return render_http_error(exc)
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    details = [f"{e.field}: {e.message}" for e in exc.errors] if isinstance(exc, ValidationFailed) else []
+    return render_error_page(exc.status, exc.title, exc.detail, details)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return render_error_page(500, "Internal server error")

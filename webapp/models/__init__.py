@@ -1,0 +1,10 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from webapp.models.job import Job, JobStageRun
+from webapp.models.pipeline import Pipeline, PipelineVersion
+from webapp.models.result import Result
+from webapp.models.stored_file import StoredFile
+from webapp.models.user import User
+from webapp.models.worker import Worker
+
+__all__ = ["Job", "JobStageRun", "Pipeline", "PipelineVersion", "Result", "StoredFile", "User", "Worker"]

@@ -1,0 +1,134 @@
+"""Decide a file's MIME type (and a text file's encoding) from its content, never from its name.
+
+Binary signatures we know well are sniffed here (PDF, ZIP-based office formats, OLE2 containers, images); text is
+decoded and classified by ``sniff_text``; libmagic is the fallback for everything else. Only a bounded prefix is
+read, plus the ZIP central directory or OLE2 directory sectors when the container has to be looked into.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import magic
+
+from webapp.pipeline.document import Detection, Source
+from webapp.pipeline.errors import EmptyDocumentError, EncryptedFileError
+from webapp.pipeline.sniff_encoding import detect_encoding
+from webapp.pipeline.sniff_ole import CFB_SIGNATURE, stream_names
+from webapp.pipeline.sniff_text import classify_text
+
+PREFIX_BYTES = 64 * 1024
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+_OOXML_FOLDERS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
+
+_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+_OLE_STREAMS = (
+    ("WordDocument", "application/msword"),
+    ("Workbook", "application/vnd.ms-excel"),
+    ("Book", "application/vnd.ms-excel"),
+    ("PowerPoint Document", "application/vnd.ms-powerpoint"),
+)
+
+
+def detect(source: Source) -> Detection:
+    with source.path.open("rb") as handle:
+        prefix = handle.read(PREFIX_BYTES)
+    if not prefix:
+        raise EmptyDocumentError("the file is empty (0 bytes)")
+    detection = _binary_signature(source.path, prefix)
+    if detection:
+        return detection
+    encoding = detect_encoding(prefix)
+    if encoding:
+        complete = len(prefix) < PREFIX_BYTES
+        text = prefix.decode(encoding, errors="replace")
+        mime, reason = classify_text(text, Path(source.filename).suffix, complete)
+        return Detection(mime, encoding=encoding, reason=f"{reason}; {encoding} text")
+    mime = magic.from_buffer(prefix, mime=True) or "application/octet-stream"
+    return Detection(mime, reason=f"libmagic: {magic.from_buffer(prefix)}")
+
+
+def _binary_signature(path: Path, prefix: bytes) -> Detection | None:
+    # Acrobat accepts the header anywhere in the first 1 KiB, so junk before it does not make a PDF something else.
+    if b"%PDF-" in prefix[:1024]:
+        return Detection("application/pdf", reason="%PDF- header")
+    if prefix.startswith(b"PK\x03\x04"):
+        return _zip_container(path, prefix)
+    if prefix.startswith(CFB_SIGNATURE):
+        return _ole_container(path, prefix)
+    for signature, mime in _IMAGES:
+        if prefix.startswith(signature):
+            return Detection(mime, reason="image signature")
+    if prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP":
+        return Detection("image/webp", reason="RIFF WEBP signature")
+    return None
+
+
+def _zip_container(path: Path, prefix: bytes) -> Detection:
+    odf = _odf_mimetype(prefix)
+    if odf:
+        return Detection(odf, reason="zip container: ODF mimetype member")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        # The central directory (at the end) is unreadable, e.g. a truncated download; the local headers at the
+        # start still name the members, which is enough to pick the parser that will report the damage.
+        return _zip_from_local_headers(prefix)
+    if "[Content_Types].xml" in names:
+        for folder, mime in _OOXML_FOLDERS:
+            if any(name.startswith(folder) for name in names):
+                return Detection(mime, reason=f"zip container: [Content_Types].xml and {folder}")
+    if "mimetype" in names and "META-INF/container.xml" in names:
+        return Detection("application/epub+zip", reason="zip container: EPUB layout")
+    return Detection("application/zip", reason="zip container of no known document type")
+
+
+def _zip_from_local_headers(prefix: bytes) -> Detection:
+    if b"[Content_Types].xml" in prefix:
+        for folder, mime in _OOXML_FOLDERS:
+            if folder.encode() in prefix:
+                return Detection(mime, reason=f"damaged zip container: local headers name {folder}")
+    return Detection("application/zip", reason="damaged zip container")
+
+
+def _odf_mimetype(prefix: bytes) -> str | None:
+    # ODF stores an uncompressed "mimetype" member first, so its value sits at a fixed offset.
+    if prefix[30:38] != b"mimetype":
+        return None
+    name_length = int.from_bytes(prefix[26:28], "little")
+    extra_length = int.from_bytes(prefix[28:30], "little")
+    size = int.from_bytes(prefix[18:22], "little")
+    start = 30 + name_length + extra_length
+    value = prefix[start : start + min(size, 100)]
+    if not value.startswith(b"application/") or not value.isascii():
+        return None
+    return value.decode("ascii")
+
+
+def _ole_container(path: Path, prefix: bytes) -> Detection:
+    with path.open("rb") as handle:
+        names = set(stream_names(handle))
+    if {"EncryptionInfo", "EncryptedPackage"} & names:
+        raise EncryptedFileError("the document is password-protected (encrypted Office package)")
+    if any(name.startswith(("__substg1.0_", "__properties_version1.0")) for name in names):
+        return Detection("application/vnd.ms-outlook", reason="OLE2 container: Outlook message streams")
+    for stream, mime in _OLE_STREAMS:
+        if stream in names:
+            return Detection(mime, reason=f"OLE2 container: {stream} stream")
+    description = magic.from_buffer(prefix)
+    if "Encrypted" in description:
+        raise EncryptedFileError("the document is password-protected (encrypted Office package)")
+    mime = magic.from_buffer(prefix, mime=True) or "application/x-ole-storage"
+    return Detection(mime, reason=f"OLE2 container; libmagic: {description}")

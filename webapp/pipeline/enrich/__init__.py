@@ -1,0 +1,1 @@
+"""Enrichment helpers: language detection and an explained quality score, pure Python and model-free."""

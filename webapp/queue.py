@@ -1,0 +1,61 @@
+"""The queue: SqliteHuey in the data dir by default, PriorityRedisHuey when DOCPIPE_REDIS_URL is set.
+
+The Huey instance is built on first use, not when the app is created, so creating the app touches no
+queue. Messages carry a job id only; the database says what to do with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+from huey import Huey, PriorityRedisHuey, SqliteHuey
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["docpipe.huey"] = None
+
+
+def get_huey(app: Flask | None = None) -> Huey:
+    app = app or current_app._get_current_object()
+    huey = app.extensions.get("docpipe.huey")
+    if huey is not None:
+        return huey
+    with _lock:
+        huey = app.extensions.get("docpipe.huey")
+        if huey is None:
+            huey = _build(app)
+            from webapp import tasks
+
+            app.extensions["docpipe.tasks"] = tasks.register(huey, app)
+            app.extensions["docpipe.huey"] = huey
+    return huey
+
+
+def _build(app: Flask) -> Huey:
+    immediate = bool(app.config.get("QUEUE_IMMEDIATE"))
+    redis_url = app.config.get("REDIS_URL")
+    if redis_url:
+        return PriorityRedisHuey("docpipe", url=redis_url, immediate=immediate, utc=True)
+    return SqliteHuey("docpipe", filename=app.config["QUEUE_FILE"], immediate=immediate, utc=True, timeout=30)
+
+
+def enqueue_job(job_id: str, priority: int) -> bool:
+    """Send the doorbell for a committed job. A failure is logged, not raised: the job is safe in the
+    database and the periodic recovery sends it again."""
+    get_huey()
+    try:
+        current_app.extensions["docpipe.tasks"].process_job(job_id, priority=priority)
+    except Exception:
+        log.warning("could not enqueue job %s; recovery will resend it", job_id, exc_info=True)
+        return False
+    return True
+
+
+def queue_depth() -> dict:
+    huey = get_huey()
+    return {"depth": huey.pending_count(), "backend": "redis" if isinstance(huey, PriorityRedisHuey) else "sqlite"}

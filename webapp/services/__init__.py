@@ -1,0 +1,1 @@
+"""Business logic, free of request globals: views and tasks call these."""

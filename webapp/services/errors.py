@@ -1,0 +1,44 @@
+"""Errors services raise; the API turns each into a problem+json response."""
+
+from __future__ import annotations
+
+from webapp.pipeline.config import FieldError
+
+
+class ServiceError(Exception):
+    status = 400
+    title = "Bad request"
+    type = "about:blank"
+
+    def __init__(self, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFoundError(ServiceError):
+    status = 404
+    title = "Not found"
+    type = "/problems/not-found"
+
+
+class ConflictError(ServiceError):
+    status = 409
+    title = "Conflict"
+    type = "/problems/conflict"
+
+
+class ValidationFailed(ServiceError):
+    status = 422
+    title = "Validation failed"
+    type = "/problems/validation"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class PayloadTooLargeError(ServiceError):
+    status = 413
+    title = "Payload too large"
+    type = "/problems/payload-too-large"

@@ -1,0 +1,34 @@
+"""Thin Huey tasks: take an id, open an app context, call a service, return."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask import Flask
+from huey import Huey, crontab
+
+from webapp.extensions import db
+
+
+def register(huey: Huey, app: Flask) -> SimpleNamespace:
+    from webapp.services import processing, recovery
+    from webapp.services.workers import worker_identity
+
+    @huey.task(name="docpipe.process_job")
+    def process_job(job_id: str) -> str | None:
+        with app.app_context():
+            try:
+                return processing.process_job(job_id, worker_identity())
+            finally:
+                db.session.remove()
+
+    @huey.periodic_task(crontab(minute="*"), name="docpipe.recover_jobs")
+    def recover_jobs() -> dict:
+        with app.app_context():
+            try:
+                report = recovery.recover_jobs()
+                return {"requeued": report.requeued, "resent": report.resent, "gave_up": report.gave_up}
+            finally:
+                db.session.remove()
+
+    return SimpleNamespace(process_job=process_job, recover_jobs=recover_jobs)
