@@ -7,6 +7,7 @@ the default is a SQLite file in the session's temporary folder.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,9 +32,25 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+def multipart_body(fields: dict[str, str | tuple[bytes, str]]) -> tuple[bytes, str]:
+    """Encode a multipart/form-data body in memory. (Werkzeug's test client spools big bodies to a temp
+    file it never closes, which ``filterwarnings = error`` turns into a failure.)"""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        if isinstance(value, tuple):
+            data, filename = value
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            parts.append(head.encode() + b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n")
+        else:
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
 def _test_config(data_dir: Path, database_url: str, **overrides) -> dict:
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update(DATA_DIR=str(data_dir), DATABASE_URL=database_url, **overrides)
+    config.update(DATA_DIR=str(data_dir), DATABASE_URL=database_url)
+    config.update(overrides)
     return config
 
 

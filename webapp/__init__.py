@@ -36,10 +36,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ProductionConfig.check(app.config)
 
     from webapp import api, cli, dashboard, health, logs, queue
-    from webapp.extensions import db, migrate
+    from webapp.extensions import csrf, db, migrate
 
     logs.init_app(app)
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     queue.init_app(app)
     api.init_app(app)

@@ -9,9 +9,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
-    root = logging.getLogger()
-    if not root.handlers:
+    # Our own logger gets its own handler: gunicorn and huey_consumer configure theirs, and a root
+    # handler would print each of their lines twice.
+    logger = logging.getLogger("webapp")
+    logger.setLevel(level)
+    if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    logging.getLogger("webapp").setLevel(level)
+        logger.addHandler(handler)
+        logger.propagate = False

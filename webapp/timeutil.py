@@ -16,7 +16,8 @@ def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # Full microseconds, so a timestamp read from the API filters exactly (created_after=<its created_at>).
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_rfc3339(value: str) -> datetime:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from tests.conftest import corpus_file
+from tests.conftest import corpus_file, multipart_body
 
 
 def submit(client, data: bytes, filename: str = "note.txt", **form):
-    payload = {"file": (io.BytesIO(data), filename), **form}
-    return client.post("/api/v1/jobs", data=payload, content_type="multipart/form-data")
+    body, content_type = multipart_body({"file": (data, filename), **form})
+    return client.post("/api/v1/jobs", data=body, content_type=content_type)
 
 
 def test_submit_returns_202_with_location_and_queued_job(client):
@@ -34,7 +33,7 @@ def test_job_runs_and_result_comes_back_in_three_formats(client, work_queue):
     pending = client.get(f"/api/v1/jobs/{job['id']}/result")
     assert pending.status_code == 409
     assert pending.content_type == "application/problem+json"
-    assert pending.get_json()["status"] == 409 and "queued" in pending.get_json()["detail"]
+    assert pending.get_json()["status"] == 409 and pending.get_json()["job_status"] == "queued"
 
     work_queue()
 
@@ -48,7 +47,7 @@ def test_job_runs_and_result_comes_back_in_three_formats(client, work_queue):
     assert "Revenue grew by nine percent" in result["text"]
     assert result["job_id"] == job["id"]
     assert result["metadata"]["mime_type"] == "text/plain"
-    assert result["metadata"]["word_count"] == 10
+    assert result["metadata"]["word_count"] == 11
     assert set(result["timings"]) == {"ingest", "detect", "parse", "enrich", "output"}
     assert 0.0 <= result["quality"]["score"] <= 1.0
     text = client.get(f"/api/v1/jobs/{job['id']}/result?format=text")
@@ -182,7 +181,7 @@ def test_cancel_retry_and_their_conflicts(client, work_queue):
     cancelled = client.post(f"/api/v1/jobs/{job_id}/cancel")
     assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
     again = client.post(f"/api/v1/jobs/{job_id}/cancel")
-    assert again.status_code == 409 and again.get_json()["status"] == "cancelled"
+    assert again.status_code == 409 and again.get_json()["job_status"] == "cancelled"
     work_queue()
     assert client.get(f"/api/v1/jobs/{job_id}").get_json()["status"] == "cancelled"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, multipart_body
 
 BIN = Path(sys.executable).parent
 
@@ -40,10 +40,10 @@ class Service:
         self.processes: list[subprocess.Popen] = []
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
-        log = (self.data_dir / log_name).open("ab")
-        process = subprocess.Popen(
-            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with (self.data_dir / log_name).open("ab") as log:
+            process = subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.processes.append(process)
         return process
 
@@ -86,21 +86,8 @@ class Service:
         return status, body
 
     def submit(self, path: Path, **fields: str) -> dict:
-        boundary = uuid.uuid4().hex
-        parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
-            for key, value in fields.items()
-        ]
-        parts.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n".encode()
-            + path.read_bytes()
-            + b"\r\n"
-        )
-        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        status, raw, _ = self.request(
-            "POST", "/api/v1/jobs", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-        )
+        body, content_type = multipart_body({**fields, "file": (path.read_bytes(), path.name)})
+        status, raw, _ = self.request("POST", "/api/v1/jobs", body, {"Content-Type": content_type})
         assert status == 202, raw
         return json.loads(raw)
 

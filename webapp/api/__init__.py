@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException
 
 from webapp.api import problems
+from webapp.extensions import csrf
 from webapp.pipeline.config import FieldError
 from webapp.services.errors import ServiceError, ValidationFailed
 
@@ -33,13 +34,17 @@ def init_app(app: Flask) -> None:
     from webapp.api import jobs, pipelines  # noqa: F401 - routes register on bp
 
     app.register_blueprint(bp)
+    # The API authenticates by header (Bearer / X-API-Key), never by cookie, so CSRF does not apply.
+    csrf.exempt(bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        # Under /api every error is problem+json; elsewhere Flask's default pages (the dashboard adds its own).
+        # Under /api every error is problem+json; elsewhere the dashboard's friendly HTML page.
         if request.path.startswith("/api/"):
             return problems.from_http_exception(exc)
-        return exc
+        from webapp.dashboard.errors import render_http_error
+
+        return render_http_error(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # noqa: ARG001 - logged via logger.exception

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webapp.dashboard import bp
@@ -25,6 +26,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+CSRF_MESSAGE = "The form expired or did not come from this site. Reload the page and try again."
 FRIENDLY_MESSAGES = {
     400: "The request could not be understood. If you sent a form, reload the page and try again.",
     404: "There is nothing at this address. The job or page may have been deleted, or the link is mistyped.",
@@ -63,7 +65,13 @@ def render_error_page(
 
 def render_http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
-    response = render_error_page(status, exc.name, FRIENDLY_MESSAGES.get(status) or exc.description)
+    if isinstance(exc, CSRFError):
+        message = CSRF_MESSAGE
+    elif "description" in vars(exc):  # abort(..., description=...) said something specific
+        message = exc.description
+    else:
+        message = FRIENDLY_MESSAGES.get(status) or exc.description
+    response = render_error_page(status, exc.name, message)
     if status == 405 and getattr(exc, "valid_methods", None):
         response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
     return response
@@ -86,5 +94,5 @@ def _service_error(exc: ServiceError):
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return render_error_page(500, "Internal server error")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 
@@ -26,7 +26,6 @@ class UploadForm(FlaskForm):
         render_kw={"rows": 3, "spellcheck": "false"},
     )
     files = MultipleFileField("Documents", validators=[FileRequired("Choose at least one file.")])
-    submit = SubmitField("Upload")
 
 
 class JobActionForm(FlaskForm):

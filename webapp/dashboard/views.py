@@ -6,15 +6,16 @@ Every route lives on ``bp``, so a login and role check can be added to all of th
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf.csrf import generate_csrf
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 
 from webapp.api.pagination import page_limit
 from webapp.api.serializers import job_to_dict, pipeline_to_dict, result_to_dict
-from webapp.dashboard import bp, errors, filters  # noqa: F401 - error handlers and template filters register on bp
+from webapp.dashboard import bp, filters  # noqa: F401 - template filters register on bp
+from webapp.dashboard.errors import CSRF_MESSAGE  # error handlers register on bp
 from webapp.dashboard.forms import JobActionForm, UploadForm
 from webapp.models.job import QUEUED, RUNNING, STATUSES, SUCCEEDED
 from webapp.services import jobs, pipelines
@@ -23,12 +24,6 @@ from webapp.services.errors import ConflictError, NotFoundError, PayloadTooLarge
 ACTIVE = (QUEUED, RUNNING)
 # Text shown inline on the job page; the full text is always one download link away.
 DISPLAY_LIMIT = 200_000
-
-
-@bp.app_context_processor
-def _template_globals() -> dict[str, Any]:
-    # CSRFProtect registers the same global once it is enabled app-wide; until then the dashboard does.
-    return {"csrf_token": generate_csrf}
 
 
 @bp.get("/")
@@ -104,13 +99,41 @@ def job_detail(job_id: str):
 @bp.get("/jobs/<job_id>/_detail")
 def job_detail_partial(job_id: str):
     """Status, stages, error, actions and (once succeeded) the result; polls itself while the job moves."""
-    return render_template("dashboard/_job_detail.html", **_job_context(job_id))
+    try:
+        context = _job_context(job_id)
+    except NotFoundError:
+        # Swapped in like any other answer, so the polling stops (htmx does not swap a 404).
+        return render_template("dashboard/_job_gone.html")
+    return render_template("dashboard/_job_detail.html", **context)
+
+
+DOWNLOADS = {
+    "text": ("text/plain", ".txt"),
+    "markdown": ("text/markdown", ".md"),
+    "json": ("application/json", ".json"),
+}
+
+
+@bp.get("/jobs/<job_id>/download/<fmt>")
+def job_download(job_id: str, fmt: str):
+    """The result as a file, the same bytes as GET /api/v1/jobs/<id>/result?format=..."""
+    if fmt not in DOWNLOADS:
+        abort(404)
+    job = jobs.get_job(job_id)
+    result = jobs.get_result(job)
+    if fmt == "json":
+        body = json.dumps(result_to_dict(job, result), indent=2, ensure_ascii=False)
+    else:
+        body = result.text if fmt == "text" else result.markdown
+    mimetype, suffix = DOWNLOADS[fmt]
+    stem = job.filename.rsplit(".", 1)[0] or "result"
+    return send_file(io.BytesIO(body.encode()), mimetype=mimetype, as_attachment=True, download_name=stem + suffix)
 
 
 def _checked_action_form() -> None:
     form = JobActionForm()
     if not form.validate_on_submit():
-        abort(400, description="The form expired or did not come from this site. Reload the page and try again.")
+        abort(400, description=CSRF_MESSAGE)
 
 
 @bp.post("/jobs/<job_id>/cancel")
@@ -165,28 +188,35 @@ def _field_for(form: UploadForm, name: str):
 def _add_errors(form: UploadForm, exc: ValidationFailed) -> None:
     for error in exc.errors:
         field = _field_for(form, error.field)
-        field.errors = [*field.errors, error.message if error.field == field.name else f"{error.field}: {error.message}"]
+        message = error.message if error.field == field.name else f"{error.field}: {error.message}"
+        field.errors = [*field.errors, message]
+
+
+def _parsed(form: UploadForm, parse, raw: str | None) -> Any:
+    """Parse with the jobs service; its field errors go next to the form's fields."""
+    try:
+        return parse(raw)
+    except ValidationFailed as exc:
+        _add_errors(form, exc)
+        return None
 
 
 @bp.route("/upload", methods=["GET", "POST"])
 def upload():
     form = _upload_form()
     if not form.validate_on_submit():
-        if form.is_submitted() and form.csrf_token.errors:
-            return _render_upload(form, 400, "The form expired or did not come from this site. Please send it again.")
+        if form.is_submitted() and "csrf_token" in form.errors:
+            return _render_upload(form, 400, CSRF_MESSAGE)
         return _render_upload(form, 422 if form.is_submitted() else 200)
-    try:
-        priority = jobs.parse_priority(form.priority.data)
-        labels = jobs.parse_labels(form.labels.data)
-    except ValidationFailed as exc:
-        _add_errors(form, exc)
+    priority = _parsed(form, jobs.parse_priority, form.priority.data)
+    labels = _parsed(form, jobs.parse_labels, form.labels.data)
+    if form.priority.errors or form.labels.errors:
         return _render_upload(form, 422)
     created, status = [], 200
     for upload_file in form.files.data:
         try:
-            created.append(
-                jobs.submit_job(upload_file.stream, upload_file.filename or "upload", form.pipeline.data, priority, labels)
-            )
+            job = jobs.submit_job(upload_file.stream, upload_file.filename, form.pipeline.data, priority, labels)
+            created.append(job)
         except PayloadTooLargeError as exc:
             form.files.errors = [*form.files.errors, f"{upload_file.filename}: {exc.detail}"]
             status = 413

@@ -2,7 +2,7 @@
 
 Binary signatures we know well are sniffed here (PDF, ZIP-based office formats, OLE2 containers, images); text is
 decoded and classified by ``sniff_text``; libmagic is the fallback for everything else. Only a bounded prefix is
-read, plus the ZIP central directory or OLE2 directory sectors when the container has to be looked into.
+read, plus a ZIP's end record and (small) central directory or an OLE2 file's directory sectors.
 """
 
 from __future__ import annotations
@@ -19,13 +19,20 @@ from webapp.pipeline.sniff_ole import CFB_SIGNATURE, stream_names
 from webapp.pipeline.sniff_text import classify_text
 
 PREFIX_BYTES = 64 * 1024
+# The ZIP end record sits in the last 22 bytes plus a comment of up to 64 KiB.
+_EOCD_SEARCH = 22 + 65535
+_MAX_SNIFF_ENTRIES = 10_000
+_MAX_SNIFF_DIRECTORY = 4 * 1024 * 1024
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 _OOXML_FOLDERS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 
-_IMAGES = (
+# Formats that start with a fixed signature. RTF and PostScript are 7-bit text and would pass for plain text.
+_SIGNATURES = (
+    (b"{\\rtf", "application/rtf"),
+    (b"%!PS", "application/postscript"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"II*\x00", "image/tiff"),
@@ -67,9 +74,9 @@ def _binary_signature(path: Path, prefix: bytes) -> Detection | None:
         return _zip_container(path, prefix)
     if prefix.startswith(CFB_SIGNATURE):
         return _ole_container(path, prefix)
-    for signature, mime in _IMAGES:
+    for signature, mime in _SIGNATURES:
         if prefix.startswith(signature):
-            return Detection(mime, reason="image signature")
+            return Detection(mime, reason=f"{mime} signature")
     if prefix[:4] == b"RIFF" and prefix[8:12] == b"WEBP":
         return Detection("image/webp", reason="RIFF WEBP signature")
     return None
@@ -79,12 +86,14 @@ def _zip_container(path: Path, prefix: bytes) -> Detection:
     odf = _odf_mimetype(prefix)
     if odf:
         return Detection(odf, reason="zip container: ODF mimetype member")
+    if not _small_central_directory(path):
+        # Unreadable (a truncated download) or too big to read just to sniff: the local headers at the start still
+        # name the first members, which is enough to pick the parser that then reports the damage or the limit.
+        return _zip_from_local_headers(prefix)
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        # The central directory (at the end) is unreadable, e.g. a truncated download; the local headers at the
-        # start still name the members, which is enough to pick the parser that will report the damage.
         return _zip_from_local_headers(prefix)
     if "[Content_Types].xml" in names:
         for folder, mime in _OOXML_FOLDERS:
@@ -95,12 +104,28 @@ def _zip_container(path: Path, prefix: bytes) -> Detection:
     return Detection("application/zip", reason="zip container of no known document type")
 
 
+def _small_central_directory(path: Path) -> bool:
+    """True when the end-of-archive record exists and announces a directory small enough to read."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - _EOCD_SEARCH))
+        tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return False
+    entries = int.from_bytes(tail[at + 10 : at + 12], "little")
+    directory_size = int.from_bytes(tail[at + 12 : at + 16], "little")
+    # 0xFFFF / 0xFFFFFFFF mean "see the ZIP64 record": archives that big are not sniffed through their directory.
+    return entries < min(_MAX_SNIFF_ENTRIES, 0xFFFF) and directory_size <= _MAX_SNIFF_DIRECTORY
+
+
 def _zip_from_local_headers(prefix: bytes) -> Detection:
     if b"[Content_Types].xml" in prefix:
         for folder, mime in _OOXML_FOLDERS:
             if folder.encode() in prefix:
-                return Detection(mime, reason=f"damaged zip container: local headers name {folder}")
-    return Detection("application/zip", reason="damaged zip container")
+                return Detection(mime, reason=f"zip container read from its local headers: {folder}")
+    return Detection("application/zip", reason="zip container read from its local headers")
 
 
 def _odf_mimetype(prefix: bytes) -> str | None:

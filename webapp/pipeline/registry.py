@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from webapp.pipeline.base import Parser, Stage
 from webapp.pipeline.errors import UnsupportedFormatError
 
@@ -49,14 +51,19 @@ def supported_formats() -> list[str]:
 
 
 _loaded = False
+_load_lock = threading.Lock()
 
 
 def _load_builtins() -> None:
+    # Worker threads reach this at the same moment: the flag is set only once both lists are complete.
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    from webapp.pipeline import parsers, stages
+    with _load_lock:
+        if _loaded:
+            return
+        from webapp.pipeline import parsers, stages
 
-    stages.register_builtins(register_stage)
-    parsers.register_builtins(register_parser)
+        stages.register_builtins(register_stage)
+        parsers.register_builtins(register_parser)
+        _loaded = True

@@ -8,7 +8,6 @@ from webapp.pipeline.document import Element, ParsedDocument, Table
 
 # Line starts that would turn a plain paragraph into a heading, list, quote or code fence in Markdown.
 _BLOCK_MARKER = re.compile(r"^([ \t]{0,3})(#{1,6}(?=[ \t]|$)|>|[-*+](?=[ \t])|(\d{1,9})([.)])(?=[ \t])|```|~~~)", re.M)
-_LIST_TYPES = ("list_item",)
 
 
 def to_text(document: ParsedDocument) -> str:
@@ -25,19 +24,10 @@ def to_text(document: ParsedDocument) -> str:
 
 
 def to_markdown(document: ParsedDocument) -> str:
-    parts: list[str] = []
-    previous: Element | None = None
+    writer = _MarkdownWriter(document)
     for element in document.elements:
-        block = _markdown_block(document, element)
-        if not block:
-            continue
-        if parts:
-            # Consecutive list items form one list: a single newline keeps them together.
-            tight = previous is not None and previous.type in _LIST_TYPES and element.type in _LIST_TYPES
-            parts.append("\n" if tight else "\n\n")
-        parts.append(block)
-        previous = element
-    return "".join(parts) + ("\n" if parts else "")
+        writer.add(element)
+    return writer.result()
 
 
 def table_text(table: Table) -> str:
@@ -54,33 +44,71 @@ def markdown_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _markdown_block(document: ParsedDocument, element: Element) -> str:
-    kind, text = element.type, element.text.strip("\n")
-    if kind == "page_break":
-        return ""
-    table = _table_of(document, element)
-    if table is not None:
-        return markdown_table(table)
-    if not text.strip():
-        return ""
-    if kind == "title":
-        return "# " + _one_line(text)
-    if kind == "heading":
-        level = min(max(element.level or 1, 1), 6)
-        return "#" * level + " " + _one_line(text)
-    if kind == "list_item":
-        indent = "  " * (element.level or 0)
-        marker = "1. " if element.ordered else "- "
+class _MarkdownWriter:
+    def __init__(self, document: ParsedDocument) -> None:
+        self.document = document
+        self.parts: list[str] = []
+        self.previous: Element | None = None
+        # Per open list level: (next number, width of the marker). Nested items are indented to their parent's
+        # content column, which is what CommonMark needs to keep them nested under "1. " items.
+        self.lists: list[tuple[int, int]] = []
+        # With a title present, the document's own level-1 headings render one level down, under it.
+        has_title = any(element.type == "title" for element in document.elements)
+        top_headings = any(element.type == "heading" and element.level == 1 for element in document.elements)
+        self.heading_shift = 1 if has_title and top_headings else 0
+
+    def add(self, element: Element) -> None:
+        if element.type == "page_break":
+            return  # a list or paragraph may continue on the next page
+        block = self._block(element)
+        if not block:
+            return
+        if self.parts:
+            # Consecutive list items form one list: a single newline keeps them together.
+            tight = self.previous is not None and self.previous.type == "list_item" and element.type == "list_item"
+            self.parts.append("\n" if tight else "\n\n")
+        self.parts.append(block)
+        self.previous = element
+
+    def result(self) -> str:
+        return "".join(self.parts) + ("\n" if self.parts else "")
+
+    def _block(self, element: Element) -> str:
+        kind, text = element.type, element.text.strip("\n")
+        table = _table_of(self.document, element)
+        if kind != "list_item" and (table is not None or text.strip()):
+            self.lists.clear()
+        if table is not None:
+            return markdown_table(table)
+        if not text.strip():
+            return ""
+        if kind == "title":
+            return "# " + _one_line(text)
+        if kind == "heading":
+            level = min(max((element.level or 1) + self.heading_shift, 1), 6)
+            return "#" * level + " " + _one_line(text)
+        if kind == "list_item":
+            return self._list_item(element, text)
+        if kind == "code":
+            fence = "```"
+            while fence in text:
+                fence += "`"
+            return f"{fence}\n{text}\n{fence}"
+        if kind == "quote":
+            return "\n".join("> " + line if line else ">" for line in _escape(text).split("\n"))
+        return _escape(text)
+
+    def _list_item(self, element: Element, text: str) -> str:
+        level = max(element.level or 0, 0)
+        del self.lists[level + 1 :]
+        while len(self.lists) <= level:
+            self.lists.append((1, 2))  # levels skipped by the source get a default indent
+        number = self.lists[level][0] if element.ordered else 0
+        marker = f"{number}. " if element.ordered else "- "
+        self.lists[level] = (number + 1, len(marker))
+        indent = " " * sum(width for _, width in self.lists[:level])
         continuation = "\n" + indent + " " * len(marker)
         return indent + marker + _escape(text).replace("\n", continuation)
-    if kind == "code":
-        fence = "```"
-        while fence in text:
-            fence += "`"
-        return f"{fence}\n{text}\n{fence}"
-    if kind == "quote":
-        return "\n".join("> " + line if line else ">" for line in _escape(text).split("\n"))
-    return _escape(text)
 
 
 def _table_of(document: ParsedDocument, element: Element) -> Table | None:

@@ -45,11 +45,23 @@ def detect_encoding(prefix: bytes) -> str | None:
         western = None
     if western is not None and _looks_western(western):
         return _unless_binary(western, "cp1252")
-    guess = charset_normalizer.from_bytes(prefix[:_SAMPLE]).best()
-    if guess is None:
+    name = _statistical_guess(prefix[:_SAMPLE])
+    if name is None:
         return None
-    name = codecs.lookup(guess.encoding).name
     return _unless_binary(prefix.decode(name, errors="replace"), name)
+
+
+def _statistical_guess(sample: bytes) -> str | None:
+    results = list(charset_normalizer.from_bytes(sample))
+    if not results:
+        return None
+    best = results[0]
+    # On short samples Mac code pages tie with the Windows ones they mirror; files in them are rare today.
+    for candidate in results:
+        if not candidate.encoding.startswith("mac") and candidate.chaos <= best.chaos + 0.02:
+            best = candidate
+            break
+    return codecs.lookup(best.encoding).name
 
 
 def _decodes(prefix: bytes, encoding: str) -> bool:

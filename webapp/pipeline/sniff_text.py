@@ -23,7 +23,7 @@ TSV = "text/tab-separated-values"
 MARKDOWN = "text/markdown"
 PLAIN = "text/plain"
 
-_HTML_START = re.compile(r"<(!doctype\s+html|html|head|body|meta|title|link|div|p|table|h[1-6]|span|a|ul|style|script)[\s>/]")
+_HTML_START = re.compile(r"<(!doctype\s+html|html|head|body|meta|title|link|div|p|table|h[1-6]|span|a|ul|style)[\s>/]")
 _XML_TAG = re.compile(r"<[A-Za-z_][\w.:-]*[\s>/]")
 _JSON_START = re.compile(r'(\{\s*("|\})|\[\s*([\[{"\d\-\]]|true|false|null))')
 _HEADER_LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*):[ \t]?")
@@ -144,16 +144,12 @@ def _plain_family(body: str, extension: str, complete: bool) -> tuple[str, str]:
     delimited = sniff_delimiter(body, complete)
     if delimited and (delimited[1] >= 5 or hinted in (CSV, TSV)):
         mime = TSV if delimited[0] == "\t" else CSV
-        if hinted == TSV and mime == CSV and delimited[0] != ",":
-            mime = TSV
         return mime, f"{delimited[1]} rows with a consistent {delimited[0]!r} field count"
     strong, weak = _markdown_score(body[:65536])
     if strong >= 2 or (strong and strong + weak >= 3):
         return MARKDOWN, "Markdown structure (headings, links, fences or tables)"
     if hinted == MARKDOWN:
         return MARKDOWN, f"plain text; {extension} extension breaks the tie"
-    if hinted in (CSV, TSV) and delimited:
-        return hinted, f"few delimited rows; {extension} extension breaks the tie"
     return PLAIN, "text without recognisable structure"
 
 

@@ -181,7 +181,8 @@ def decode_cursor(cursor: str) -> str:
         value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except ValueError:
         raise ValidationFailed([FieldError("cursor", "invalid cursor")]) from None
-    if not value.isprintable() or len(value) > 60:
+    # b64decode skips characters outside its alphabet, so check the round trip, not just that it decoded.
+    if not value or encode_cursor(value) != cursor or not value.isprintable() or len(value) > 60:
         raise ValidationFailed([FieldError("cursor", "invalid cursor")])
     return value
 
@@ -203,7 +204,9 @@ def latest_stage_runs(jobs: list[Job]) -> dict[str, list[JobStageRun]]:
 
 def get_result(job: Job) -> Result:
     if job.status != "succeeded":
-        raise ConflictError(f"the job is {job.status}; a result exists only once it has succeeded", status=job.status)
+        raise ConflictError(
+            f"the job is {job.status}; a result exists only once it has succeeded", job_status=job.status
+        )
     result = db.session.get(Result, job.id)
     if result is None:  # pragma: no cover - succeeded is written in the same transaction as the result
         raise NotFoundError("the job's result is missing")
@@ -221,7 +224,9 @@ def cancel_job(job: Job) -> Job:
     db.session.commit()
     db.session.refresh(job)
     if not changed:
-        raise ConflictError(f"the job is {job.status}; only queued or running jobs can be cancelled", status=job.status)
+        raise ConflictError(
+            f"the job is {job.status}; only queued or running jobs can be cancelled", job_status=job.status
+        )
     return job
 
 
@@ -245,7 +250,9 @@ def retry_job(job: Job) -> Job:
     db.session.commit()
     db.session.refresh(job)
     if not changed:
-        raise ConflictError(f"the job is {job.status}; only failed or cancelled jobs can be retried", status=job.status)
+        raise ConflictError(
+            f"the job is {job.status}; only failed or cancelled jobs can be retried", job_status=job.status
+        )
     queue.enqueue_job(job.id, job.priority)
     return job
 

@@ -160,18 +160,14 @@ def process_job(job_id: str, worker_id: str) -> str | None:
         return None
     job = db.session.get(Job, job_id)
     attempt = job.attempts
-    stages = stages_from_json(job.pipeline_version.stages)
-    source = Source(
-        path=get_storage().path(job.stored_file.path) if job.stored_file else get_storage().root / "missing",
-        filename=job.filename,
-        size_bytes=job.size_bytes,
-        sha256=job.sha256,
-    )
     hooks = JobHooks(job_id, token, attempt)
-    db.session.commit()
-    log.info("job %s attempt %s started", job_id, attempt)
     app = current_app._get_current_object()
+    log.info("job %s attempt %s started", job_id, attempt)
     try:
+        stages = stages_from_json(job.pipeline_version.stages)
+        source = _source(job)
+        version_id = job.pipeline_version_id
+        db.session.commit()
         with LeaseKeeper(app, job_id, token):
             output = run_pipeline(source, stages, hooks)
     except StopPipeline:
@@ -182,7 +178,19 @@ def process_job(job_id: str, worker_id: str) -> str | None:
     except PipelineFailed as failure:
         db.session.rollback()
         return _finish_failed(job_id, token, attempt, hooks, failure.error)
-    return _finish_succeeded(job_id, token, attempt, job.pipeline_version_id, output)
+    except Exception as exc:
+        log.exception("job %s: unexpected error outside the stages", job_id)
+        db.session.rollback()
+        error = {"type": "internal", "message": f"{type(exc).__name__}: {exc}"[:500], "stage": None, "retryable": True}
+        return _finish_failed(job_id, token, attempt, hooks, error)
+    return _finish_succeeded(job_id, token, attempt, version_id, output)
+
+
+def _source(job: Job) -> Source:
+    storage = get_storage()
+    # A stored file that vanished is reported by the ingest stage as a typed error.
+    path = storage.path(job.stored_file.path) if job.stored_file else storage.root / "missing"
+    return Source(path=path, filename=job.filename, size_bytes=job.size_bytes, sha256=job.sha256)
 
 
 def _finish_succeeded(job_id: str, token: str, attempt: int, version_id: str, output: dict[str, Any]) -> str | None:

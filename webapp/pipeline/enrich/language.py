@@ -14,131 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-# Function words (plus a few very common words) per language. Words shared by several languages count for each of
-# them with weight 1/n, so only the distinctive ones decide; character trigrams are derived from the same lists.
-_LATIN_WORDS = {
-    "en": "the of and to in a is that for it as with was on be by at this are from or an have not but his they he "
-    "she which you we had has were their all one there been would will can more if no when who so what its them out "
-    "up about into than other some could only then also these over time two may after most such should any our where "
-    "those very just now how much both between each many because through being under while own here before during "
-    "without again against us did does her him my me your do said made",
-    "de": "der die das und in zu den von mit sich des auf für ist im dem nicht ein eine als auch es an er hat aus bei "
-    "sie nach wird einer um am sind noch wie einem über einen so zum war haben nur oder aber vor zur bis mehr durch "
-    "man sein wurde sei ich wir ihr ihre werden kann können schon wenn dann dass weil also sehr unter gegen zwischen "
-    "immer wieder ohne hier diese dieser dieses jetzt nichts heute keine",
-    "fr": "le la les de des du et en un une est que qui dans pour pas sur au par ce il elle plus avec ne se son sa "
-    "ses ont été sont aux mais comme ou nous vous leur leurs cette ces tout tous être avoir fait peut aussi bien très "
-    "sans sous entre après avant encore même où dont lui ils elles y je on quand donc car l d qu c n s j était avait "
-    "chez deux toujours",
-    "es": "el la los las de del y en un una que es por con no se para al lo como más pero sus su le ya o este esta "
-    "fue ha son entre cuando muy sin sobre también me hasta hay donde quien desde todo nos durante todos uno les ni "
-    "contra otros ese eso ante ellos e esto mí antes algunos qué unos yo otro otras otra él tanto esa estos mucho "
-    "quienes nada muchos cual poco ella estar estas algo nosotros está están ser hacer puede",
-    "it": "il lo la i gli le di da in con su per tra fra un uno una e è che non si come anche più ma del della dei "
-    "delle degli al alla ai alle nel nella nei sul sulla dal dalla questo questa quello sono era essere ha hanno "
-    "stato molto ancora dove quando perché se ci ne mi ti suo sua loro tutto tutti solo sempre già poi così o dopo "
-    "prima io noi voi lui lei cosa fare può l un",
-    "pt": "o a os as de do da dos das e em no na nos nas um uma que é com não por para se mais como mas ao aos foi "
-    "ser são está ou seu sua seus suas ele ela eles elas isso este esta esse essa também já pelo pela pelos pelas "
-    "muito quando até sem entre depois sobre quem há nem me eu você tem ter foram era mesmo ainda só onde porque "
-    "todos todo bem",
-    "nl": "de het een en van in is dat op te zijn voor met die niet aan er om ook als bij of door maar naar dan nog "
-    "wel uit over tot ze zo hij zij wij we ik je u was werd worden wordt heeft hebben kan kunnen meer geen al dit "
-    "deze zich onder tegen tussen na omdat waar wat wie hoe toen nu hier daar veel moet zou zal mijn haar hun ons",
-    "sv": "och i att det som en på är av för med till den har de inte om ett var men så vi han hon kan från eller "
-    "när efter också mycket skulle sig nu bara här vara blir vad där under alla vid mot hade denna detta sina hans "
-    "hennes deras än upp ut över utan mellan genom många andra sedan ska finns två år jag du hur varför eftersom "
-    "något ingen man",
-    "da": "og i at det som en på er af for med til den har de ikke om et var men så vi han hun kan fra eller når "
-    "efter også meget skulle sig nu bare her være bliver hvad der under alle ved mod havde denne dette sine hans "
-    "hendes deres end op ud over uden mellem gennem mange andre siden skal findes to år jeg du hvordan hvorfor fordi "
-    "noget ingen man blev nogle",
-    "no": "og i at det som en på er av for med til den har de ikke om et var men så vi han hun kan fra eller når "
-    "etter også mye skulle seg nå bare her være blir hva der under alle ved mot hadde denne dette sine hans hennes "
-    "deres enn opp ut over uten mellom gjennom mange andre siden skal finnes to år jeg du hvordan hvorfor fordi noe "
-    "ingen man ble noen",
-    "fi": "ja on ei se että oli olla hän kun niin mutta tai kuin myös jo vain sen joka ovat sitä ole mitä kanssa "
-    "mukaan tämä nämä ne me te he minä sinä hänen heidän sekä jos nyt vielä sitten koska kaikki mikä jotka ollut "
-    "olivat siitä siinä tässä tähän kuitenkin jälkeen aikana välillä ennen yli alle noin paljon hyvin aina",
-    "pl": "i w na z że do się nie to jest o jak a po co ale od za tak dla przez jego jej ich już tylko czy może być "
-    "był była było są jako przy oraz lub też by jednak bardzo który która które których tym tego ten ta te gdy go mu "
-    "mi nas was pod nad bez między kiedy gdzie jeszcze teraz więc u ze we",
-    "cs": "a v na se je že to s z do o k i jako ve pro ale by jsem jsou jeho její jejich tak už jen nebo také když "
-    "jak po za od bylo byl byla být může podle při mezi kde ještě však který která které tento tato toto této tohoto "
-    "bez pod nad před proto aby či jsme jste má mají ze",
-    "tr": "ve bir bu da de ile için olarak olan gibi daha çok en ne var yok ama kadar sonra her şey o ben sen biz "
-    "siz onlar değil mi mı mu mü ki ise veya hem göre ancak bile böyle şu şimdi nasıl neden çünkü üzerinde arasında "
-    "tarafından olduğu oldu olur yani sadece kendi diye bunu buna bunun onun",
-    "ro": "și şi în de la a cu pe că nu se un o este care din pentru sau mai al ale ai au fost sunt fi ca dar prin "
-    "după până foarte lui lor ei el ea noi voi eu tu acest această aceste acesta despre când unde doar fără între sub "
-    "peste cel cea cei cele îl îi să ce cum am",
-    "hu": "a az és hogy nem is egy van meg de el ez azt csak mint már volt még ki be fel le kell lehet vagy mert ha "
-    "sem pedig amely aki ami majd most itt ott nagyon minden mindig között után alatt szerint által vannak lesz lett "
-    "voltak neki nekem őket ő én te mi ti ők annak ennek azonban valamint így úgy",
-    "id": "yang dan di ke dari ini itu dengan untuk pada adalah dalam tidak akan atau juga ada oleh sebagai karena "
-    "saya kami kita mereka ia dia telah sudah bisa dapat lebih harus tersebut seperti jika saat masih hanya antara "
-    "setelah sebelum tetapi namun banyak semua sangat bahwa hal para kepada secara menjadi bagi tentang hingga sampai",
-    "vi": "và của là có được cho không những các một trong người với này đã khi để cũng như từ đến về theo ra làm "
-    "nhiều sẽ đó nhưng thì nào vào lại rất trên năm tôi chúng ta họ anh em bị hay mà nên sau còn đây gì nó nhất hơn "
-    "thể",
-}
-# Letters that appear in few of the languages above; each occurrence is evidence, shared the same 1/n way.
-_LATIN_LETTERS = {
-    "de": "äöüß",
-    "fr": "éèêàçùœëî",
-    "es": "ñáéíóú¿¡",
-    "it": "àèéìòù",
-    "pt": "ãõçáâêóôé",
-    "sv": "åäö",
-    "da": "æøå",
-    "no": "æøå",
-    "fi": "äö",
-    "pl": "ąćęłńóśźż",
-    "cs": "áčďéěíňóřšťúůýž",
-    "tr": "çğıöşü",
-    "ro": "ăâîșțşţ",
-    "hu": "áéíóöőúüű",
-    "vi": "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ",
-}
-_CYRILLIC_WORDS = {
-    "ru": "и в не на что с по я он как это а то все она так его но к у же вы за бы от из мы о ты было только когда "
-    "уже для вот да ее мне был нет ли если или ни быть до ему они тоже чтобы при который которые этого этот эта "
-    "потому даже между очень где сейчас себя будет может",
-    "uk": "і в не на що з по я він як це а то все вона так його але до у же ви за б від із ми о ти було тільки коли "
-    "вже для ось її мені був немає чи якщо або ні бути йому вони також щоб при який які цього цей ця тому навіть між "
-    "дуже де зараз себе буде може є та й",
-    "bg": "и в не на че с по аз той как това а то всички тя така но към у вие за би от из ние ти беше само когато "
-    "вече ето да нея ми няма ли ако или ни бъде до му те също при който които този тази защото дори между много "
-    "където сега себе си ще може е са се",
-    "sr": "и у не на да је се са по ја он како то а све она тако али ка ви за би од из ми о ти било само када већ "
-    "ево њу био нема ли ако или ни бити до му они такође при који које овај ова зато чак између веома где сада себе "
-    "ће може су",
-    "be": "і ў не на што з па я ён як гэта а то ўсе яна так яго але да у ж вы за б ад мы пра ты было толькі калі "
-    "ўжо для вось яе мне быў няма ці або ні быць яму яны таксама каб пры які якія гэтага гэты гэтая таму нават "
-    "паміж вельмі дзе цяпер сябе будзе можа",
-    "mk": "и во не на што со по јас тој како тоа а сите таа така но кон кај вие за би од ние ти беше само кога веќе "
-    "да неа ми нема ли ако или ни биде до му тие исто при кој кои овој оваа затоа дури меѓу многу каде сега себе ќе "
-    "може е се",
-}
-# Letters a language lacks matter as much as its own: Serbian and Macedonian write no я, ю, й, щ or ь.
-_CYRILLIC_LETTERS = {
-    "ru": "иыэёйьяющъ",
-    "uk": "иіїєґйьяющ",
-    "be": "ўіыэёйьяю",
-    "bg": "иъйьяющ",
-    "sr": "иђћџљњј",
-    "mk": "иѓќѕџљњј",
-}
-_ARABIC_WORDS = {
-    "ar": "في من على إلى أن التي الذي هذا هذه عن مع كان لا ما هو هي قد كل بين أو ثم عند لم بعد ذلك حتى إن وهو وقد "
-    "كما أيضا الى ان او تلك الذين",
-    "fa": "و در به از که این را با است برای آن یک خود تا بر هم نیز شده شود می اند بود کرد شد ای دیگر ما من او هر وی "
-    "پس اگر یا چه",
-    "ur": "کے کی ہے میں اور سے کو نے یہ ایک کا ہیں پر بھی تھا تھی گیا کر وہ اس جو نہیں ہو لیے کیا ان تو",
-}
-_ARABIC_LETTERS = {"ar": "ةيكىأإ", "fa": "پچژگیک", "ur": "ٹڈڑںےھپچگیک"}
+from webapp.pipeline.enrich import wordlists
 
-# Scripts used by one language in practice, and the families resolved by the profiles above. "cjk" is split later.
+# Scripts used by one language in practice, and the families the word-list profiles below resolve. "cjk" is split later.
 _SCRIPT_RANGES = [
     (0x0041, 0x024F, "latin"),
     (0x0370, 0x03FF, "el"),
@@ -186,8 +64,10 @@ _WORD = re.compile(
     r"(?:[^\W\d_]|[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
     r"\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])+"
 )
-# URLs and e-mail addresses look like words ("com", "www") but carry no language.
-_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+")
+# URLs and e-mail addresses look like words ("com", "www") but carry no language. The e-mail pattern is only run
+# when there is an "@": it tries a match at every letter, which is slow on long unspaced text.
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]+")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\uffa0-\uffdc]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
@@ -197,9 +77,14 @@ _UNITS = {"ko": 2.0, "ja": 2.5, "zh": 3.0}
 _CHUNK_CHARS = 1200  # about 200 words of European text
 _MAX_CHUNKS = 32  # ~38k characters analysed at most, whatever the length of the text
 _MIN_UNITS = 20  # less than this (a few words) says nothing about a language
+_MIN_WORDS = 3  # nor do one or two words, however long (a hash, a run of letters)
 _MIXED_SHARE = 0.2
 _LETTER_WEIGHT = 0.3
 _TRIGRAM_WEIGHT = 0.1
+_NOISE_PER_WORD = 0.07
+_FULL_PER_WORD = 0.2
+# Stopwords alone settle most prose; trigrams (the slow part) are for short, list-like or closely related text.
+_CONCLUSIVE = 0.8
 
 Owners = tuple[tuple[int, float], ...]
 
@@ -229,14 +114,17 @@ def _profile(words: dict[str, str], letters: dict[str, str]) -> _Profile:
     codes = tuple(sorted(words))
     word_sets = {code: set(unicodedata.normalize("NFC", text).split()) for code, text in words.items()}
     trigram_sets = {code: {tri for word in found for tri in _trigrams(word)} for code, found in word_sets.items()}
+    for code in codes:
+        for suffix in wordlists.SUFFIXES.get(code, "").split():
+            trigram_sets[code].update(tri for tri in _trigrams(suffix) if not tri.startswith(" "))
     letter_sets = {code: set(unicodedata.normalize("NFC", text)) for code, text in letters.items()}
     return _Profile(codes, _owners(codes, word_sets), _owners(codes, trigram_sets), _owners(codes, letter_sets))
 
 
 _PROFILES = {
-    "latin": _profile(_LATIN_WORDS, _LATIN_LETTERS),
-    "cyrillic": _profile(_CYRILLIC_WORDS, _CYRILLIC_LETTERS),
-    "arabic": _profile(_ARABIC_WORDS, _ARABIC_LETTERS),
+    "latin": _profile(wordlists.LATIN_WORDS, wordlists.LATIN_LETTERS),
+    "cyrillic": _profile(wordlists.CYRILLIC_WORDS, wordlists.CYRILLIC_LETTERS),
+    "arabic": _profile(wordlists.ARABIC_WORDS, wordlists.ARABIC_LETTERS),
 }
 
 
@@ -259,7 +147,7 @@ def detect_language(text: str) -> dict[str, Any]:
         "code": top,
         "confidence": round(confidence, 3),
         "mixed": len(shares) > 1 and shares[1] >= _MIXED_SHARE,
-        "candidates": [{"code": code, "share": round(share, 3)} for code, share in zip(ranked[:3], shares)],
+        "candidates": [{"code": code, "share": round(units[code] / total, 3)} for code in ranked[:3]],
     }
 
 
@@ -285,9 +173,12 @@ def _script_of(char: str) -> str | None:
 def _analyse(chunk: str) -> list[tuple[str, float, float]]:
     """Split one window by script and name each part's language: (code, size in units, confidence)."""
     chunk = _URL.sub(" ", unicodedata.normalize("NFC", chunk)).lower()
+    if "@" in chunk:
+        chunk = _EMAIL.sub(" ", chunk)
     by_script: dict[str, list[str]] = {}
     for word in _WORD.findall(chunk):
-        script = _script_of(word[0])
+        # Letters below U+0250 are all Latin: skip the table lookup for the common case.
+        script = "latin" if word[0] < "\u0250" else _script_of(word[0])
         if script is not None:
             by_script.setdefault(script, []).append(word)
     parts: list[tuple[str, float, float]] = []
@@ -300,6 +191,11 @@ def _analyse(chunk: str) -> list[tuple[str, float, float]]:
         profile = _PROFILES.get(script)
         if profile is None:
             parts.append((script, size, _SCRIPT_CONFIDENCE.get(script, 1.0)))
+            continue
+        if script == "latin":
+            # One-letter ASCII tokens are mostly formula variables and list markers; they would vote for Spanish "y".
+            words = [word for word in words if len(word) > 1 or not word.isascii()]
+        if len(words) < _MIN_WORDS:
             continue
         code, confidence = _classify(profile, words)
         if code is not None:
@@ -328,30 +224,34 @@ def _cjk(text: str) -> list[tuple[str, float, float]]:
 
 
 def _classify(profile: _Profile, words: list[str]) -> tuple[str | None, float]:
-    """Score stopwords, distinctive letters and (for the words that are not stopwords) trigrams."""
+    """Score stopwords and distinctive letters; add trigrams of the other words only when that is not conclusive."""
     scores = [0.0] * len(profile.codes)
-    hits = 0
     others: list[tuple[str, int]] = []
     for word, count in sorted(Counter(words).items()):
         owners = profile.words.get(word)
         if owners is None:
             others.append((word, count))
             continue
-        hits += count
         for index, weight in owners:
             scores[index] += count * weight
     for letter, count in sorted(Counter("".join(words)).items()):
         for index, weight in profile.letters.get(letter, ()):
             scores[index] += _LETTER_WEIGHT * count * weight
+    code, confidence = _verdict(profile, scores, len(words))
+    if confidence >= _CONCLUSIVE:
+        return code, confidence
     for word, count in others:
         for trigram in _trigrams(word):
             for index, weight in profile.trigrams.get(trigram, ()):
                 scores[index] += _TRIGRAM_WEIGHT * count * weight
+    return _verdict(profile, scores, len(words))
+
+
+def _verdict(profile: _Profile, scores: list[float], word_count: int) -> tuple[str | None, float]:
     ranked = sorted(range(len(scores)), key=lambda index: (-scores[index], profile.codes[index]))
     best, second = scores[ranked[0]], scores[ranked[1]]
-    if best <= 0.0:
+    # Text in a supported language scores >= 0.18 per word, names, code and unsupported languages <= 0.06.
+    support = min(1.0, (best / word_count - _NOISE_PER_WORD) / _FULL_PER_WORD)
+    if support <= 0.0:
         return None, 0.0
-    margin = (best - second) / best
-    # Few stopwords means little to go on (names, codes, headings): say so in the confidence.
-    support = min(1.0, (hits + 0.2 * len(others)) / 10)
-    return profile.codes[ranked[0]], round((0.5 + 0.5 * margin) * support, 3)
+    return profile.codes[ranked[0]], round(support * (1.0 - 0.5 * second / best), 3)

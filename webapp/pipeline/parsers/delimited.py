@@ -20,7 +20,7 @@ class DelimitedParser(Parser):
     name = "csv"
     mime_types = {"text/csv": 100, "text/tab-separated-values": 100}
 
-    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:
+    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
         document = ParsedDocument()
         # newline="" lets the csv module see the line ends inside quoted fields.
         with open_text(source.path, detection.encoding, newline="") as (stream, repairs):

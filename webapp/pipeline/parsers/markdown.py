@@ -47,7 +47,7 @@ class MarkdownParser(Parser):
     name = "markdown"
     mime_types = {"text/markdown": 100}
 
-    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:
+    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
         reader = _BlockReader()
         with open_lines(source.path, detection.encoding) as (lines, repairs):
             for line in lines:

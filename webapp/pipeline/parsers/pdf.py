@@ -30,7 +30,7 @@ class PdfParser(Parser):
     name = "pdf"
     mime_types = {"application/pdf": 100}
 
-    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:
+    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
         with _PDFIUM_LOCK:
             pdf = _open(source)
             try:
@@ -75,7 +75,7 @@ def _extract(pdf: pdfium.PdfDocument, options: dict[str, Any]) -> ParsedDocument
         if text is None:
             unreadable.append(number)
             text = ""
-        chars = sum(1 for char in text if not char.isspace())
+        chars = sum(map(len, text.split()))  # visible characters, at C speed
         visible_chars += chars
         if chars < EMPTY_PAGE_CHARS:
             empty.append(number)
@@ -144,13 +144,10 @@ def pdf_date_to_rfc3339(value: str) -> str | None:
     match = _PDF_DATE.match(value.strip())
     if not match:
         return None
-    year, month, day, hour, minute, second, zulu, sign, tz_hour, tz_minute = match.groups()
-    if sign:
-        offset = timedelta(hours=int(tz_hour), minutes=int(tz_minute or 0))
-        tz = timezone(-offset if sign == "-" else offset)
-    else:
-        tz = UTC
+    year, month, day, hour, minute, second, _zulu, sign, tz_hour, tz_minute = match.groups()
     try:
+        offset = timedelta(hours=int(tz_hour or 0), minutes=int(tz_minute or 0))
+        tz = timezone(-offset if sign == "-" else offset) if sign else UTC
         moment = datetime(
             int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=tz
         )

@@ -20,7 +20,7 @@ class TextParser(Parser):
         "application/json": 10,
     }
 
-    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:
+    def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
         document = ParsedDocument()
         paragraph: list[str] = []
         with open_lines(source.path, detection.encoding) as (lines, repairs):

@@ -1,0 +1,59 @@
+"""Shared helpers for the engine tests: corpus paths, parsing a file end to end, token F1 against ground truth."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from webapp.pipeline.base import Parser
+from webapp.pipeline.detect import detect
+from webapp.pipeline.document import Detection, ParsedDocument, Source
+from webapp.pipeline.parsers import BUILTIN_PARSERS
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+OPTIONS: dict[str, Any] = {"ocr": "auto", "ocr_languages": ["eng"], "max_pages": 5000, "tables": True}
+_WORD = re.compile(r"\w+")
+
+
+def corpus(name: str) -> Path:
+    path = CORPUS / name
+    if not path.exists():
+        raise FileNotFoundError(f"corpus file missing: {path} (the shared corpus must sit beside the project)")
+    return path
+
+
+def expected_text(name: str) -> str:
+    for suffix in (".expected.md", ".expected.txt"):
+        path = CORPUS / (name + suffix)
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+    raise FileNotFoundError(f"no ground truth for {name}")
+
+
+def source(path: Path) -> Source:
+    return Source(path=path, filename=path.name, size_bytes=path.stat().st_size)
+
+
+def best_parser(mime_type: str) -> Parser:
+    """The registry's rule (highest score wins) over the built-ins, without loading the stages."""
+    scored = [(cls.mime_types[mime_type], cls) for cls in BUILTIN_PARSERS if mime_type in cls.mime_types]
+    return max(scored, key=lambda pair: pair[0])[1]()
+
+
+def parse(path: Path, **options: Any) -> tuple[Detection, ParsedDocument]:
+    """Detect and parse like the detect and parse stages do."""
+    detection = detect(source(path))
+    document = best_parser(detection.mime_type).parse(source(path), detection, {**OPTIONS, **options})
+    return detection, document
+
+
+def token_f1(candidate: str, reference: str) -> float:
+    """F1 over lower-cased word multisets: order and formatting do not count, missing or extra words do."""
+    ours, theirs = Counter(_WORD.findall(candidate.lower())), Counter(_WORD.findall(reference.lower()))
+    overlap = sum((ours & theirs).values())
+    if not overlap:
+        return 0.0
+    precision, recall = overlap / sum(ours.values()), overlap / sum(theirs.values())
+    return 2 * precision * recall / (precision + recall)
