@@ -52,6 +52,7 @@ test: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
+	VENV=$(VENV) scripts/test-postgres.sh
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -40,12 +39,9 @@ def test_rich_table_cells() -> None:
     assert teal[1] == "Pond\nMarsh\nRiverbank"
 
 
-def test_wikipedia_page_is_fast_and_clean() -> None:
-    started = time.perf_counter()
+def test_wikipedia_page_is_clean() -> None:
     _, document = parse(corpus("html_wiki_world_war_ii.html"))
-    elapsed = time.perf_counter() - started
     text = to_text(document)
-    assert elapsed < 3.0  # about 0.1 s on a laptop; generous for slow CI machines
     assert document.metadata["title"] == "World War II - Wikipedia"
     headings = {element.text for element in document.elements if element.type == "heading"}
     assert {"World War II", "Background", "Aftermath"} <= headings
