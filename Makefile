@@ -46,7 +46,7 @@ web: setup
 	$(VENV)/bin/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --threads 4 wsgi:app
 
 worker: setup
-	$(VENV)/bin/huey_consumer webapp.worker.huey --workers 2 --worker-type thread
+	$(VENV)/bin/huey_consumer webapp.worker.huey --workers 2 --worker-type thread --delay 0.05 --max-delay 0.25
 
 test: install-dev
 	$(VENV)/bin/ruff check .
@@ -64,6 +64,7 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/extraction.py
+	$(PY) bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

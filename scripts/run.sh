@@ -10,7 +10,10 @@ QUEUE_WORKERS="${DOCPIPE_QUEUE_WORKERS:-2}"
 "$VENV/bin/gunicorn" --bind "0.0.0.0:${PORT}" --workers "$WEB_WORKERS" --threads 4 \
   --graceful-timeout 20 --access-logfile - wsgi:app &
 web=$!
-"$VENV/bin/huey_consumer" webapp.worker.huey --workers "$QUEUE_WORKERS" --worker-type thread &
+# Poll the queue at least every 0.25 s when idle: huey's default backs off to 10 s, which a user who
+# uploads one document after a quiet hour would wait through.
+"$VENV/bin/huey_consumer" webapp.worker.huey --workers "$QUEUE_WORKERS" --worker-type thread \
+  --delay 0.05 --max-delay 0.25 &
 worker=$!
 
 stop() {

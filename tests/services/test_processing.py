@@ -12,7 +12,8 @@ from webapp.extensions import db
 from webapp.models import Job, JobStageRun, Result
 from webapp.pipeline.errors import StopPipeline
 from webapp.services import jobs
-from webapp.services.processing import JobHooks, claim_job, process_job
+from webapp.services.processing import claim_job, process_job
+from webapp.services.progress import JobHooks
 from webapp.services.recovery import recover_jobs
 from webapp.timeutil import utcnow
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import insert, select, update
+from flask import current_app
+from sqlalchemy import insert, update
 
 from webapp.extensions import db
 from webapp.models import Job, JobStageRun, Result
@@ -23,6 +22,7 @@ from webapp.pipeline.config import stages_from_json
 from webapp.pipeline.document import Source
 from webapp.pipeline.errors import StopPipeline
 from webapp.pipeline.runner import PipelineFailed, run_pipeline
+from webapp.services.progress import JobHooks, LeaseKeeper
 from webapp.services.storage import get_storage
 from webapp.timeutil import utcnow
 
@@ -64,94 +64,6 @@ def claim_job(job_id: str, worker_id: str) -> str | None:
     return token
 
 
-class JobHooks:
-    """Writes the runner's progress to the database, each in its own short transaction."""
-
-    def __init__(self, job_id: str, token: str, attempt: int) -> None:
-        self.job_id = job_id
-        self.token = token
-        self.attempt = attempt
-
-    def _update_job(self, **values: Any) -> None:
-        changed = db.session.execute(
-            update(Job)
-            .where(Job.id == self.job_id, Job.lease_token == self.token, Job.status == RUNNING)
-            .values(**values)
-        ).rowcount
-        if not changed:
-            db.session.rollback()
-            raise StopPipeline("the job was cancelled, deleted or taken over")
-
-    def _update_stage(self, name: str, **values: Any) -> None:
-        db.session.execute(
-            update(JobStageRun)
-            .where(JobStageRun.job_id == self.job_id, JobStageRun.attempt == self.attempt, JobStageRun.name == name)
-            .values(**values)
-        )
-
-    def stage_started(self, name: str, index: int, total: int) -> None:
-        self._update_job(current_stage=name, progress=round(index / total, 3), lease_expires_at=_lease_end())
-        self._update_stage(name, status="running", started_at=utcnow())
-        db.session.commit()
-
-    def stage_finished(self, name: str, duration_ms: int) -> None:
-        self._update_job(lease_expires_at=_lease_end())
-        self._update_stage(name, status="succeeded", finished_at=utcnow(), duration_ms=duration_ms)
-        db.session.commit()
-
-    def stage_failed(self, name: str, duration_ms: int, error: dict[str, Any]) -> None:
-        # Recorded with the job's final state in finish_failed, so a failure is one transaction.
-        self.failed_stage = (name, duration_ms, error)
-
-    def check_cancelled(self) -> None:
-        status = db.session.execute(
-            select(Job.status).where(Job.id == self.job_id, Job.lease_token == self.token)
-        ).scalar_one_or_none()
-        db.session.commit()
-        if status != RUNNING:
-            raise StopPipeline("the job is no longer running here")
-
-
-def _lease_end():
-    return utcnow() + timedelta(seconds=int(current_app.config["JOB_LEASE_SECONDS"]))
-
-
-class LeaseKeeper:
-    """Renews the lease from a side thread while a long stage runs (a 600-page PDF must not look dead)."""
-
-    def __init__(self, app: Flask, job_id: str, token: str) -> None:
-        self.app = app
-        self.job_id = job_id
-        self.token = token
-        self.interval = max(1.0, int(app.config["JOB_LEASE_SECONDS"]) / 3)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            with self.app.app_context():
-                try:
-                    db.session.execute(
-                        update(Job)
-                        .where(Job.id == self.job_id, Job.lease_token == self.token, Job.status == RUNNING)
-                        .values(lease_expires_at=_lease_end())
-                    )
-                    db.session.commit()
-                except Exception:
-                    log.warning("could not renew the lease of job %s", self.job_id, exc_info=True)
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-
-
 def process_job(job_id: str, worker_id: str) -> str | None:
     """Run one job if it can be claimed. Returns its final status, or None when it was not ours to run."""
     token = claim_job(job_id, worker_id)
@@ -172,18 +84,18 @@ def process_job(job_id: str, worker_id: str) -> str | None:
             output = run_pipeline(source, stages, hooks)
     except StopPipeline:
         db.session.rollback()
-        _close_attempt(job_id, attempt, "skipped")
+        _close_attempt(hooks, "skipped")
         log.info("job %s stopped: cancelled or taken over", job_id)
         return None
     except PipelineFailed as failure:
         db.session.rollback()
-        return _finish_failed(job_id, token, attempt, hooks, failure.error)
+        return _finish_failed(hooks, failure.error)
     except Exception as exc:
         log.exception("job %s: unexpected error outside the stages", job_id)
         db.session.rollback()
         error = {"type": "internal", "message": f"{type(exc).__name__}: {exc}"[:500], "stage": None, "retryable": True}
-        return _finish_failed(job_id, token, attempt, hooks, error)
-    return _finish_succeeded(job_id, token, attempt, version_id, output)
+        return _finish_failed(hooks, error)
+    return _finish_succeeded(hooks, version_id, output)
 
 
 def _source(job: Job) -> Source:
@@ -193,28 +105,25 @@ def _source(job: Job) -> Source:
     return Source(path=path, filename=job.filename, size_bytes=job.size_bytes, sha256=job.sha256)
 
 
-def _finish_succeeded(job_id: str, token: str, attempt: int, version_id: str, output: dict[str, Any]) -> str | None:
-    now = utcnow()
-    changed = db.session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.lease_token == token, Job.status == RUNNING)
-        .values(
+def _finish_succeeded(hooks: JobHooks, version_id: str, output: dict[str, Any]) -> str | None:
+    """The job's final state, its last stage record and its result: one transaction, or nothing."""
+    try:
+        hooks.update_job(
             status=SUCCEEDED,
-            finished_at=now,
+            finished_at=utcnow(),
             progress=1.0,
             current_stage=None,
             lease_token=None,
             lease_expires_at=None,
             mime_type=output.get("metadata", {}).get("mime_type"),
         )
-    ).rowcount
-    if not changed:
-        db.session.rollback()
-        _close_attempt(job_id, attempt, "skipped")
+    except StopPipeline:
+        _close_attempt(hooks, "skipped")
         return None
+    hooks.flush()
     db.session.add(
         Result(
-            job_id=job_id,
+            job_id=hooks.job_id,
             pipeline_version_id=version_id,
             text=output.get("text", ""),
             markdown=output.get("markdown", ""),
@@ -227,54 +136,55 @@ def _finish_succeeded(job_id: str, token: str, attempt: int, version_id: str, ou
         )
     )
     db.session.commit()
-    log.info("job %s succeeded", job_id)
+    log.info("job %s succeeded", hooks.job_id)
     return SUCCEEDED
 
 
-def _finish_failed(job_id: str, token: str, attempt: int, hooks: JobHooks, error: dict[str, Any]) -> str | None:
-    job = db.session.get(Job, job_id)
+def _finish_failed(hooks: JobHooks, error: dict[str, Any]) -> str | None:
+    job = db.session.get(Job, hooks.job_id)
     retry = bool(error.get("retryable")) and job.attempts < job.max_attempts
+    priority = job.priority
     now = utcnow()
     values: dict[str, Any] = {"lease_token": None, "lease_expires_at": None, "error": error}
     if retry:
         values.update(status=QUEUED, enqueued_at=now, current_stage=None)
     else:
         values.update(status=FAILED, finished_at=now)
-    changed = db.session.execute(
-        update(Job).where(Job.id == job_id, Job.lease_token == token, Job.status == RUNNING).values(**values)
-    ).rowcount
-    if not changed:
-        db.session.rollback()
-        _close_attempt(job_id, attempt, "skipped")
+    try:
+        hooks.update_job(**values)
+    except StopPipeline:
+        _close_attempt(hooks, "skipped")
         return None
-    name, duration_ms, stage_error = getattr(hooks, "failed_stage", (error.get("stage"), None, error))
-    db.session.execute(
-        update(JobStageRun)
-        .where(JobStageRun.job_id == job_id, JobStageRun.attempt == attempt, JobStageRun.name == name)
-        .values(status="failed", finished_at=now, duration_ms=duration_ms, error=stage_error)
-    )
-    _mark_unfinished(job_id, attempt, "skipped")
+    hooks.flush()
+    name, duration_ms, stage_error = hooks.failed_stage or (error.get("stage"), None, error)
+    if name:
+        hooks.update_stage(name, status="failed", finished_at=now, duration_ms=duration_ms, error=stage_error)
+    _mark_unfinished(hooks, "skipped")
     db.session.commit()
     if retry:
         from webapp import queue
 
-        queue.enqueue_job(job_id, job.priority)
-    log.info("job %s failed in %s: %s", job_id, error.get("stage"), error.get("type"))
+        queue.enqueue_job(hooks.job_id, priority)
+    log.info("job %s failed in %s: %s", hooks.job_id, error.get("stage"), error.get("type"))
     return QUEUED if retry else FAILED
 
 
-def _mark_unfinished(job_id: str, attempt: int, status: str) -> None:
+def _mark_unfinished(hooks: JobHooks, status: str) -> None:
     db.session.execute(
         update(JobStageRun)
         .where(
-            JobStageRun.job_id == job_id,
-            JobStageRun.attempt == attempt,
+            JobStageRun.job_id == hooks.job_id,
+            JobStageRun.attempt == hooks.attempt,
             JobStageRun.status.in_(("pending", "running")),
         )
         .values(status=status)
+        .execution_options(synchronize_session=False)
     )
 
 
-def _close_attempt(job_id: str, attempt: int, status: str) -> None:
-    _mark_unfinished(job_id, attempt, status)
+def _close_attempt(hooks: JobHooks, status: str) -> None:
+    """Stopped by someone else (cancel, delete, takeover): record what ran, skip the rest."""
+    db.session.rollback()
+    hooks.flush()
+    _mark_unfinished(hooks, status)
     db.session.commit()

@@ -1,0 +1,125 @@
+"""Real processes: gunicorn serving the app and huey_consumer working the queue, sharing one data dir.
+
+Used by the end-to-end tests and by ``make bench``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ROOT, multipart_body
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """A data dir with gunicorn and consumers started on demand; everything is killed at teardown."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
+        self.data_dir = data_dir
+        self.env = env
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.processes: list[subprocess.Popen] = []
+
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
+        with (self.data_dir / log_name).open("ab") as log:
+            process = subprocess.Popen(
+                args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.processes.append(process)
+        return process
+
+    def setup(self) -> None:
+        subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", "setup"], cwd=ROOT, env=self.env, check=True, capture_output=True
+        )
+
+    def start_web(self) -> subprocess.Popen:
+        process = self._spawn(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "wsgi:app"], "web.log"
+        )
+        self.wait_for(lambda: self._up(), 30, "gunicorn to answer")
+        return process
+
+    def start_consumer(self, workers: int = 1) -> subprocess.Popen:
+        return self._spawn(
+            [str(BIN / "huey_consumer"), "webapp.worker.huey", "--workers", str(workers), "--worker-type", "thread"]
+            + ["--delay", "0.05", "--max-delay", "0.25"],
+            f"consumer-{uuid.uuid4().hex[:6]}.log",
+        )
+
+    def _up(self) -> bool:
+        try:
+            return self.get("/livez")[0] == 200
+        except OSError:
+            return False
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as response:
+                return response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read(), dict(exc.headers)
+
+    def get(self, path: str) -> tuple[int, Any]:
+        status, body, headers = self.request("GET", path)
+        if headers.get("Content-Type", "").endswith("json"):
+            return status, json.loads(body)
+        return status, body
+
+    def submit(self, path: Path, **fields: str) -> dict:
+        body, content_type = multipart_body({**fields, "file": (path.read_bytes(), path.name)})
+        status, raw, _ = self.request("POST", "/api/v1/jobs", body, {"Content-Type": content_type})
+        assert status == 202, raw
+        return json.loads(raw)
+
+    @staticmethod
+    def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    def job(self, job_id: str) -> dict:
+        return self.get(f"/api/v1/jobs/{job_id}")[1]
+
+    def wait_finished(self, job_id: str, timeout: float = 60) -> dict:
+        return self.wait_for(
+            lambda: (job := self.job(job_id))["status"] in ("succeeded", "failed", "cancelled") and job,
+            timeout,
+            f"job {job_id} to finish",
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+
+
+def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without any DOCPIPE_* settings, pointed at ``data_dir``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DOCPIPE_")}
+    return env | {"DOCPIPE_DATA_DIR": str(data_dir), "DOCPIPE_ADMIN_PASSWORD": "e2e-admin-password"} | extra
