@@ -10,10 +10,9 @@ parser here; F1 over lower-cased \\w+ tokens (multisets), the definition tests/p
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,6 +20,7 @@ sys.path.insert(0, str(REPO))
 
 import pypdfium2 as pdfium  # noqa: E402
 
+from bench.metrics import token_f1  # noqa: E402
 from webapp.pipeline.base import Parser  # noqa: E402
 from webapp.pipeline.detect import detect  # noqa: E402
 from webapp.pipeline.document import Source  # noqa: E402
@@ -30,16 +30,6 @@ from webapp.pipeline.parsers.pdf import PdfParser  # noqa: E402
 from webapp.pipeline.render import to_markdown, to_text  # noqa: E402
 
 OPTIONS = {"ocr": "never", "ocr_languages": ["eng"], "max_pages": 100000, "tables": True}
-_WORD = re.compile(r"\w+")
-
-
-def token_f1(candidate: str, reference: str) -> float:
-    ours, theirs = Counter(_WORD.findall(candidate.lower())), Counter(_WORD.findall(reference.lower()))
-    overlap = sum((ours & theirs).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(ours.values()), overlap / sum(theirs.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def parser_for(mime_type: str) -> Parser:

@@ -12,17 +12,23 @@ FIRST = "Minutes of the harbour committee.\n\nThe committee approved the new lig
 SECOND = "Shopping list\n\nApples, pears and a loaf of rye bread.\n"
 
 
+def watch(page) -> tuple[list[str], list[str]]:
+    """Collect the page's console errors, page errors and full page loads while a test drives it."""
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    return problems, loads
+
+
 def test_upload_watch_progress_and_read_the_result(live_server, browser, work_queue):
     """GIVEN the dashboard served for real and an empty job list
     WHEN two text files are uploaded through the form and the worker code then runs the jobs
     THEN the list turns both to succeeded by htmx polling, without a reload, and the job page shows the text;
     and the browser reports no console error and no CSP violation along the way."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    loads: list[str] = []
-    page.on("load", lambda p: loads.append(p.url))
+    problems, loads = watch(page)
 
     page.goto(f"{live_server.url}/upload")
     expect(page.get_by_role("heading", name="Upload documents")).to_be_visible()
@@ -75,11 +81,7 @@ def test_job_page_shows_the_result_when_the_job_finishes(live_server, browser, w
     WHEN the worker code runs the job
     THEN htmx swaps in the succeeded status and the extracted text, without a reload, and stops polling."""
     page = browser.new_page()
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    loads: list[str] = []
-    page.on("load", lambda p: loads.append(p.url))
+    problems, loads = watch(page)
 
     page.goto(f"{live_server.url}/upload")
     page.get_by_label("Documents").set_input_files(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,6 @@ from webapp.pipeline.parsers import BUILTIN_PARSERS
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 OPTIONS: dict[str, Any] = {"ocr": "auto", "ocr_languages": ["eng"], "max_pages": 5000, "tables": True}
-_WORD = re.compile(r"\w+")
 
 
 def corpus(name: str) -> Path:
@@ -47,13 +44,3 @@ def parse(path: Path, **options: Any) -> tuple[Detection, ParsedDocument]:
     detection = detect(source(path))
     document = best_parser(detection.mime_type).parse(source(path), detection, {**OPTIONS, **options})
     return detection, document
-
-
-def token_f1(candidate: str, reference: str) -> float:
-    """F1 over lower-cased word multisets: order and formatting do not count, missing or extra words do."""
-    ours, theirs = Counter(_WORD.findall(candidate.lower())), Counter(_WORD.findall(reference.lower()))
-    overlap = sum((ours & theirs).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(ours.values()), overlap / sum(theirs.values())
-    return 2 * precision * recall / (precision + recall)

@@ -7,7 +7,8 @@ from pathlib import Path
 import docx
 import pytest
 
-from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source, token_f1
+from bench.metrics import token_f1
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
 from webapp.pipeline.detect import DOCX, detect
 from webapp.pipeline.document import Detection
 from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source, token_f1
+from bench.metrics import token_f1
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
 from webapp.pipeline.document import Detection
 from webapp.pipeline.parsers.html import HtmlParser
 from webapp.pipeline.render import to_markdown, to_text

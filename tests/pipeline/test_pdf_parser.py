@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source, token_f1
+from bench.metrics import token_f1
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
 from webapp.pipeline.document import Detection
 from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError
 from webapp.pipeline.parsers.pdf import PdfParser, pdf_date_to_rfc3339

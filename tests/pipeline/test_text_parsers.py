@@ -3,7 +3,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.pipeline.helpers import corpus, expected_text, parse, token_f1
+from bench.metrics import token_f1
+from tests.pipeline.helpers import corpus, expected_text, parse
 from webapp.pipeline.render import to_markdown, to_text
 
 FRENCH = "Le café de la rue Saint-Honoré était plein : « déjà vu », dit-il — naïveté, résumé, “guillemets”, 5 €."

@@ -138,25 +138,22 @@ def _checked_action_form() -> None:
 
 @bp.post("/jobs/<job_id>/cancel")
 def job_cancel(job_id: str):
-    _checked_action_form()
-    job = jobs.get_job(job_id)
-    try:
-        jobs.cancel_job(job)
-        flash("The job was cancelled.", "success")
-    except ConflictError as exc:
-        flash(f"The job could not be cancelled: {exc.detail}.", "error")
-    return redirect(url_for("dashboard.job_detail", job_id=job.id))
+    return _job_action(job_id, jobs.cancel_job, "The job was cancelled.", "cancelled")
 
 
 @bp.post("/jobs/<job_id>/retry")
 def job_retry(job_id: str):
+    return _job_action(job_id, jobs.retry_job, "The job was queued again.", "retried")
+
+
+def _job_action(job_id: str, action, done: str, verb: str):
     _checked_action_form()
     job = jobs.get_job(job_id)
     try:
-        jobs.retry_job(job)
-        flash("The job was queued again.", "success")
+        action(job)
+        flash(done, "success")
     except ConflictError as exc:
-        flash(f"The job could not be retried: {exc.detail}.", "error")
+        flash(f"The job could not be {verb}: {exc.detail}.", "error")
     return redirect(url_for("dashboard.job_detail", job_id=job.id))
 
 
