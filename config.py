@@ -46,6 +46,26 @@ class Config:
     ADMIN_EMAIL: str = _env("DOCPIPE_ADMIN_EMAIL", "admin@localhost") or "admin@localhost"
     ADMIN_PASSWORD: str | None = _env("DOCPIPE_ADMIN_PASSWORD")
 
+    # Served over HTTPS (directly or behind a proxy): Secure + __Host- cookies and HSTS.
+    HTTPS: bool = _env_bool("DOCPIPE_HTTPS", False)
+    SESSION_LIFETIME_HOURS: int = _env_int("DOCPIPE_SESSION_LIFETIME_HOURS", 12)
+    # JWT access tokens. DOCPIPE_JWT_KEYS: JSON {"kid": "secret ≥ 32 bytes"}; unset → derived from SECRET_KEY.
+    JWT_KEYS: str | None = _env("DOCPIPE_JWT_KEYS")
+    JWT_ACTIVE_KID: str | None = _env("DOCPIPE_JWT_ACTIVE_KID")
+    JWT_TTL_SECONDS: int = _env_int("DOCPIPE_JWT_TTL_SECONDS", 900)
+    JWT_ISSUER: str = _env("DOCPIPE_JWT_ISSUER", "docpipe") or "docpipe"
+    JWT_AUDIENCE: str = _env("DOCPIPE_JWT_AUDIENCE", "docpipe-api") or "docpipe-api"
+    # An external identity provider: its public keys (PEM or JWKS file), issuer, audience, role claim.
+    JWT_PUBLIC_KEYS: str | None = _env("DOCPIPE_JWT_PUBLIC_KEYS")
+    JWT_EXTERNAL_ISSUER: str | None = _env("DOCPIPE_JWT_EXTERNAL_ISSUER")
+    JWT_EXTERNAL_AUDIENCE: str | None = _env("DOCPIPE_JWT_EXTERNAL_AUDIENCE")
+    JWT_ROLE_CLAIM: str = _env("DOCPIPE_JWT_ROLE_CLAIM", "role") or "role"
+    # argon2id cost: RFC 9106's second recommended profile (3 passes, 64 MiB) by default.
+    PASSWORD_TIME_COST: int = _env_int("DOCPIPE_PASSWORD_TIME_COST", 3)
+    PASSWORD_MEMORY_KIB: int = _env_int("DOCPIPE_PASSWORD_MEMORY_KIB", 65536)
+    LOGIN_RATE_LIMIT_IP: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_IP", "30 per minute") or "30 per minute"
+    LOGIN_RATE_LIMIT_ACCOUNT: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 5 minutes") or "10 per 5 minutes"
+
     LOG_LEVEL: str = _env("DOCPIPE_LOG_LEVEL", "INFO") or "INFO"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     JSON_SORT_KEYS = False
@@ -56,13 +76,19 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     WTF_CSRF_ENABLED = False
+    # Cheap hashes keep the suite fast; the algorithm and code path are the production ones.
+    PASSWORD_TIME_COST = 1
+    PASSWORD_MEMORY_KIB = 8192
+
+
+WEAK_SECRETS = {"changeme", "secret", "dev", "development", TestConfig.SECRET_KEY}
 
 
 class ProductionConfig(Config):
-    """Refuses to start with a weak or missing secret."""
+    """Refuses to start with a weak, default or generated-on-the-fly secret."""
 
     @classmethod
     def check(cls, config: dict) -> None:
         secret = config.get("SECRET_KEY") or ""
-        if len(secret) < 32:
+        if len(secret) < 32 or secret.lower() in WEAK_SECRETS or len(set(secret)) < 10:
             raise RuntimeError("DOCPIPE_SECRET_KEY must be set to at least 32 random characters in production")

@@ -111,8 +111,57 @@ def app(make_app) -> Iterator[Flask]:
     yield app
 
 
+PASSWORD = "correct horse battery staple"
+
+
+class Accounts:
+    """Users of each role with an API key each, created on first use in the test's database."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.keys: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+
+    def email(self, role: str) -> str:
+        return f"{role}@example.com"
+
+    def ensure(self, role: str) -> str:
+        """The API key of the user with ``role`` (created with that user the first time)."""
+        if role not in self.keys:
+            from webapp.services import api_keys, users
+
+            with self.app.app_context():
+                user = users.create_user(self.email(role), PASSWORD, role)
+                self.ids[role] = user.id
+                self.keys[role] = api_keys.create_key(user, f"{role} test key")[1]
+                db.session.remove()
+        return self.keys[role]
+
+    def client(self, role: str | None):
+        """A test client acting as ``role``: its API key on every request and a signed-in dashboard session.
+        ``None`` gives an anonymous client."""
+        client = self.app.test_client()
+        if role is None:
+            return client
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.ensure(role)}"
+        response = client.post("/login", data={"email": self.email(role), "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+
 @pytest.fixture
-def client(app: Flask):
+def accounts(app: Flask) -> Accounts:
+    return Accounts(app)
+
+
+@pytest.fixture
+def client(accounts: Accounts):
+    """An admin: may do everything, so tests of behaviour are not about permissions."""
+    return accounts.client("admin")
+
+
+@pytest.fixture
+def anon(app: Flask):
     return app.test_client()
 
 

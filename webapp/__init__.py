@@ -27,15 +27,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_object("config.ProductionConfig")
     if test_config:
         app.config.update(test_config)
-    _configure_paths(app)
-    _configure_database(app)
-    app.config["MAX_CONTENT_LENGTH"] = _max_request_bytes(app)
     if os.environ.get("DOCPIPE_ENV") == "production":
         from config import ProductionConfig
 
+        # Before a secret could be generated into the data dir: production must bring its own.
         ProductionConfig.check(app.config)
+    _configure_paths(app)
+    _configure_database(app)
+    app.config["MAX_CONTENT_LENGTH"] = _max_request_bytes(app)
 
-    from webapp import api, cli, dashboard, health, logs, queue
+    from webapp import api, auth, cli, dashboard, health, logs, queue, security
     from webapp.extensions import csrf, db, migrate
 
     logs.init_app(app)
@@ -43,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     queue.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)
     health.init_app(app)

@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from webapp.pipeline.runner import PipelineFailed
+from webapp.services import api_keys, pipelines, users
 from webapp.services import extract as extract_service
-from webapp.services import pipelines, users
 from webapp.services.errors import ServiceError
 
 
@@ -53,6 +53,64 @@ def users_create(email: str, password: str, role: str) -> None:
     except ServiceError as exc:
         raise click.ClickException(exc.detail) from None
     click.echo(f"created {user.role} {user.email} ({user.id})")
+
+
+@users_group.command("set")
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice(["admin", "operator", "viewer"]))
+@click.option("--active/--disabled", default=None, help="Enable or disable the account (disabling ends its tokens).")
+@click.option("--password")
+@with_appcontext
+def users_set(email: str, role: str | None, active: bool | None, password: str | None) -> None:
+    """Change a user's role, status or password."""
+    user = users.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    changes = {
+        key: value for key, value in (("role", role), ("active", active), ("password", password)) if value is not None
+    }
+    try:
+        users.update_user(user, changes, acting_user_id=None)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"updated {user.email}: role {user.role}, {'active' if user.active else 'disabled'}")
+
+
+@click.group("api-keys")
+def api_keys_group() -> None:
+    """Manage API keys."""
+
+
+@api_keys_group.command("create")
+@click.option("--email", required=True, help="The key's owner; the key acts with the owner's role.")
+@click.option("--name", required=True, help="What the key is for, e.g. 'ci uploader'.")
+@click.option("--role", type=click.Choice(["admin", "operator", "viewer"]), help="A narrower role than the owner's.")
+@click.option("--expires-in-days", type=int)
+@with_appcontext
+def api_keys_create(email: str, name: str, role: str | None, expires_in_days: int | None) -> None:
+    """Create a key and print it once: it is stored only as a hash."""
+    owner = users.find_by_email(email)
+    if owner is None:
+        raise click.ClickException(f"no user {email}")
+    try:
+        api_key, secret = api_keys.create_key(owner, name, role, expires_in_days)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(
+        f"created key {api_key.id} ({api_key.prefix}…) for {owner.email}, role {api_keys.effective_role(api_key)}"
+    )
+    click.echo(secret)
+
+
+@api_keys_group.command("revoke")
+@click.argument("key_id")
+@with_appcontext
+def api_keys_revoke(key_id: str) -> None:
+    try:
+        api_keys.revoke_key(api_keys.get_key(key_id, None))
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"revoked {key_id}")
 
 
 @click.command("extract")
@@ -96,4 +154,5 @@ def extract_command(files: tuple[Path, ...], pipeline_name: str, fmt: str) -> No
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(api_keys_group)
     app.cli.add_command(extract_command)

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
+from webapp.auth.policy import public
 from webapp.extensions import db
 from webapp.queue import queue_depth
 from webapp.services.storage import get_storage
@@ -56,11 +57,13 @@ def components() -> dict[str, dict[str, Any]]:
 
 
 @bp.get("/livez")
+@public
 def livez():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@public
 def readyz():
     checks = components()
     # Workers are not required to serve requests: uploads wait in the queue for them.
@@ -70,6 +73,7 @@ def readyz():
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     checks = components()
     statuses = {check["status"] for check in checks.values()}

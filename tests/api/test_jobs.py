@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import corpus_file, multipart_body
+from tests.conftest import Accounts, corpus_file, multipart_body
 
 
 def submit(client, data: bytes, filename: str = "note.txt", **form):
@@ -127,7 +127,7 @@ def test_upload_over_the_limit_is_413_problem(make_app):
         from webapp.services.pipelines import ensure_default_pipeline
 
         ensure_default_pipeline()
-    response = submit(app.test_client(), b"x" * (1024 * 1024 + 200 * 1024))
+    response = submit(Accounts(app).client("operator"), b"x" * (1024 * 1024 + 200 * 1024))
     assert response.status_code == 413
     assert response.content_type == "application/problem+json"
     assert "1 MiB" in response.get_json()["detail"]

@@ -7,6 +7,7 @@ from flask import Response, jsonify, request
 from webapp.api import bp
 from webapp.api.pagination import page_limit, paginated
 from webapp.api.serializers import job_to_dict, result_to_dict
+from webapp.auth.policy import require_permission
 from webapp.pipeline.config import FieldError
 from webapp.services import jobs
 from webapp.services.errors import ValidationFailed
@@ -18,6 +19,7 @@ def _job_response(job, status: int = 200):
 
 
 @bp.post("/jobs")
+@require_permission("jobs:submit")
 def submit_job():
     upload = request.files.get("file")
     if upload is None:
@@ -31,6 +33,7 @@ def submit_job():
 
 
 @bp.get("/jobs")
+@require_permission("jobs:read")
 def list_jobs():
     filters = jobs.parse_filters(request.args)
     items, next_cursor = jobs.list_jobs(filters, page_limit(), request.args.get("cursor"))
@@ -39,11 +42,13 @@ def list_jobs():
 
 
 @bp.get("/jobs/<job_id>")
+@require_permission("jobs:read")
 def get_job(job_id: str):
     return _job_response(jobs.get_job(job_id))
 
 
 @bp.get("/jobs/<job_id>/result")
+@require_permission("jobs:read")
 def get_result(job_id: str):
     job = jobs.get_job(job_id)
     result = jobs.get_result(job)
@@ -58,16 +63,19 @@ def get_result(job_id: str):
 
 
 @bp.post("/jobs/<job_id>/cancel")
+@require_permission("jobs:cancel")
 def cancel_job(job_id: str):
     return _job_response(jobs.cancel_job(jobs.get_job(job_id)))
 
 
 @bp.post("/jobs/<job_id>/retry")
+@require_permission("jobs:retry")
 def retry_job(job_id: str):
     return _job_response(jobs.retry_job(jobs.get_job(job_id)), 202)
 
 
 @bp.delete("/jobs/<job_id>")
+@require_permission("jobs:delete")
 def delete_job(job_id: str):
     jobs.delete_job(jobs.get_job(job_id))
     return "", 204

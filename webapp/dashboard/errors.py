@@ -1,4 +1,4 @@
-"""Friendly error pages and the security headers every dashboard response carries."""
+"""Friendly error pages for the dashboard (security headers are added app-wide by webapp/security.py)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,6 @@ from webapp.services.errors import ServiceError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
-
 CSRF_MESSAGE = "The form expired or did not come from this site. Reload the page and try again."
 FRIENDLY_MESSAGES = {
     400: "The request could not be understood. If you sent a form, reload the page and try again.",
@@ -34,16 +21,6 @@ FRIENDLY_MESSAGES = {
     413: "The upload is larger than this server accepts.",
     500: "Something went wrong on our side. The error has been logged; please try again in a moment.",
 }
-
-
-def add_security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    return response
-
-
-bp.after_request(add_security_headers)
 
 
 def render_error_page(
@@ -60,7 +37,7 @@ def render_error_page(
         message=message or FRIENDLY_MESSAGES.get(status, ""),
         details=details or [],
     )
-    return add_security_headers(Response(body, status=status, mimetype="text/html"))
+    return Response(body, status=status, mimetype="text/html")
 
 
 def render_http_error(exc: HTTPException) -> Response:

@@ -14,6 +14,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 
 from webapp.api.pagination import page_limit
 from webapp.api.serializers import job_to_dict, pipeline_to_dict, result_to_dict
+from webapp.auth.policy import require_permission
 from webapp.dashboard import bp, filters  # noqa: F401 - template filters register on bp
 from webapp.dashboard.errors import CSRF_MESSAGE  # error handlers register on bp
 from webapp.dashboard.forms import JobActionForm, UploadForm
@@ -27,6 +28,7 @@ DISPLAY_LIMIT = 200_000
 
 
 @bp.get("/")
+@require_permission("jobs:read")
 def index():
     return redirect(url_for("dashboard.jobs_list"))
 
@@ -55,6 +57,7 @@ def _without(query: dict[str, str], key: str) -> dict[str, str]:
 
 
 @bp.get("/jobs")
+@require_permission("jobs:read")
 def jobs_list():
     return render_template(
         "dashboard/jobs.html",
@@ -66,6 +69,7 @@ def jobs_list():
 
 
 @bp.get("/jobs/_rows")
+@require_permission("jobs:read")
 def job_rows():
     """The table body alone: htmx polls it while a job on the page is queued or running."""
     return render_template("dashboard/_job_rows.html", **_job_rows())
@@ -92,11 +96,13 @@ def _job_context(job_id: str) -> dict[str, Any]:
 
 
 @bp.get("/jobs/<job_id>")
+@require_permission("jobs:read")
 def job_detail(job_id: str):
     return render_template("dashboard/job.html", **_job_context(job_id))
 
 
 @bp.get("/jobs/<job_id>/_detail")
+@require_permission("jobs:read")
 def job_detail_partial(job_id: str):
     """Status, stages, error, actions and (once succeeded) the result; polls itself while the job moves."""
     try:
@@ -115,6 +121,7 @@ DOWNLOADS = {
 
 
 @bp.get("/jobs/<job_id>/download/<fmt>")
+@require_permission("jobs:read")
 def job_download(job_id: str, fmt: str):
     """The result as a file, the same bytes as GET /api/v1/jobs/<id>/result?format=..."""
     if fmt not in DOWNLOADS:
@@ -137,11 +144,13 @@ def _checked_action_form() -> None:
 
 
 @bp.post("/jobs/<job_id>/cancel")
+@require_permission("jobs:cancel")
 def job_cancel(job_id: str):
     return _job_action(job_id, jobs.cancel_job, "The job was cancelled.", "cancelled")
 
 
 @bp.post("/jobs/<job_id>/retry")
+@require_permission("jobs:retry")
 def job_retry(job_id: str):
     return _job_action(job_id, jobs.retry_job, "The job was queued again.", "retried")
 
@@ -199,6 +208,7 @@ def _parsed(form: UploadForm, parse, raw: str | None) -> Any:
 
 
 @bp.route("/upload", methods=["GET", "POST"])
+@require_permission("jobs:submit")
 def upload():
     form = _upload_form()
     if not form.validate_on_submit():
@@ -241,6 +251,7 @@ def upload_too_large():
 
 
 @bp.get("/pipelines")
+@require_permission("pipelines:read")
 def pipelines_list():
     items = [pipeline_to_dict(pipeline, pipeline.current()) for pipeline in pipelines.list_pipelines()]
     return render_template("dashboard/pipelines.html", pipelines=items)

@@ -1,10 +1,23 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from webapp.models.api_key import ApiKey
 from webapp.models.job import Job, JobStageRun
 from webapp.models.pipeline import Pipeline, PipelineVersion
 from webapp.models.result import Result
 from webapp.models.stored_file import StoredFile
 from webapp.models.user import User
+from webapp.models.user_session import UserSession
 from webapp.models.worker import Worker
 
-__all__ = ["Job", "JobStageRun", "Pipeline", "PipelineVersion", "Result", "StoredFile", "User", "Worker"]
+__all__ = [
+    "ApiKey",
+    "Job",
+    "JobStageRun",
+    "Pipeline",
+    "PipelineVersion",
+    "Result",
+    "StoredFile",
+    "User",
+    "UserSession",
+    "Worker",
+]

@@ -27,7 +27,16 @@ _MAX_SNIFF_DIRECTORY = 4 * 1024 * 1024
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
+PPTM = "application/vnd.ms-powerpoint.presentation.macroEnabled.12"
+MSG = "application/vnd.ms-outlook"
 _OOXML_FOLDERS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
+# The main part's content type in [Content_Types].xml tells the macro-enabled variants apart.
+_MACRO_ENABLED = {
+    XLSX: (b"application/vnd.ms-excel.sheet.macroEnabled.main+xml", XLSM),
+    PPTX: (b"application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml", PPTM),
+}
+_MAX_CONTENT_TYPES = 1024 * 1024
 
 # Formats that start with a fixed signature. RTF and PostScript are 7-bit text and would pass for plain text.
 _SIGNATURES = (
@@ -93,15 +102,27 @@ def _zip_container(path: Path, prefix: bytes) -> Detection:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+            ooxml = _ooxml_type(archive, names)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return _zip_from_local_headers(prefix)
-    if "[Content_Types].xml" in names:
-        for folder, mime in _OOXML_FOLDERS:
-            if any(name.startswith(folder) for name in names):
-                return Detection(mime, reason=f"zip container: [Content_Types].xml and {folder}")
+    if ooxml:
+        return ooxml
     if "mimetype" in names and "META-INF/container.xml" in names:
         return Detection("application/epub+zip", reason="zip container: EPUB layout")
     return Detection("application/zip", reason="zip container of no known document type")
+
+
+def _ooxml_type(archive: zipfile.ZipFile, names: list[str]) -> Detection | None:
+    if "[Content_Types].xml" not in names:
+        return None
+    for folder, mime in _OOXML_FOLDERS:
+        if any(name.startswith(folder) for name in names):
+            macro = _MACRO_ENABLED.get(mime)
+            info = archive.getinfo("[Content_Types].xml")
+            if macro and info.file_size <= _MAX_CONTENT_TYPES and macro[0] in archive.read(info):
+                return Detection(macro[1], reason=f"zip container: macro-enabled content type and {folder}")
+            return Detection(mime, reason=f"zip container: [Content_Types].xml and {folder}")
+    return None
 
 
 def _small_central_directory(path: Path) -> bool:
@@ -148,7 +169,7 @@ def _ole_container(path: Path, prefix: bytes) -> Detection:
     if {"EncryptionInfo", "EncryptedPackage"} & names:
         raise EncryptedFileError("the document is password-protected (encrypted Office package)")
     if any(name.startswith(("__substg1.0_", "__properties_version1.0")) for name in names):
-        return Detection("application/vnd.ms-outlook", reason="OLE2 container: Outlook message streams")
+        return Detection(MSG, reason="OLE2 container: Outlook message streams")
     for stream, mime in _OLE_STREAMS:
         if stream in names:
             return Detection(mime, reason=f"OLE2 container: {stream} stream")

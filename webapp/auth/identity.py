@@ -1,0 +1,112 @@
+"""Who is calling: resolved from an API key or a JWT (API) or from the server-side session (dashboard)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import g, request
+
+from webapp.auth import tokens
+from webapp.auth.policy import ROLE_RANK
+from webapp.extensions import db
+from webapp.models import User
+from webapp.services import api_keys
+from webapp.services.api_keys import KEY_PREFIX
+
+
+class AuthError(Exception):
+    """Credentials were presented but are not acceptable. Clients get one generic message."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    kind: str  # "user" (session or our JWT), "api_key", "external" (a trusted provider's JWT)
+    id: str
+    name: str
+    role: str
+    user_id: str | None
+    api_key_id: str | None = None
+
+    def actor(self) -> dict[str, str]:
+        return {"type": "api_key" if self.kind == "api_key" else "user", "id": self.id, "name": self.name}
+
+
+def current_identity() -> Identity | None:
+    return g.get("identity")
+
+
+def credentials_from_headers() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise AuthError("unsupported Authorization scheme")
+        return value.strip()
+    key = request.headers.get("X-API-Key", "").strip()
+    return key or None
+
+
+def authenticate_api() -> Identity | None:
+    """None when no credentials were sent; AuthError when they were sent and are not valid."""
+    credential = credentials_from_headers()
+    if credential is None:
+        return None
+    if credential.startswith(KEY_PREFIX):
+        return _from_api_key(credential)
+    return _from_jwt(credential)
+
+
+def _from_api_key(key: str) -> Identity:
+    api_key = api_keys.authenticate_key(key)
+    if api_key is None:
+        raise AuthError("unknown, revoked or expired API key")
+    return Identity(
+        kind="api_key",
+        id=api_key.id,
+        name=f"{api_key.name} ({api_key.user.email})",
+        role=api_keys.effective_role(api_key),
+        user_id=api_key.user_id,
+        api_key_id=api_key.id,
+    )
+
+
+def _from_jwt(token: str) -> Identity:
+    try:
+        header = tokens.unverified_header(token)
+        algorithm = str(header.get("alg", ""))
+        if algorithm in tokens.INTERNAL_ALGORITHMS:
+            return _internal_user(tokens.verify_internal(token, header))
+        if algorithm in tokens.EXTERNAL_ALGORITHMS:
+            claims, role_claim = tokens.verify_external(token, header)
+            return _external_user(claims, role_claim)
+    except tokens.TokenError as exc:
+        raise AuthError(str(exc)) from None
+    raise AuthError(f"algorithm {algorithm!r} is not accepted")
+
+
+def _internal_user(claims: dict) -> Identity:
+    user = db.session.get(User, str(claims["sub"]))
+    if user is None or not user.active:
+        raise AuthError("unknown or disabled user")
+    issued = datetime.fromtimestamp(int(claims["iat"]), UTC)
+    if user.tokens_valid_after is not None and issued < user.tokens_valid_after.replace(microsecond=0):
+        raise AuthError("token issued before the user's tokens were revoked")
+    # The role is read now, not from the token: a demotion takes effect at once.
+    return Identity(kind="user", id=user.id, name=user.email, role=user.role, user_id=user.id)
+
+
+def _external_user(claims: dict, role_claim: str) -> Identity:
+    role = claims.get(role_claim)
+    if isinstance(role, list):
+        ranked = [r for r in role if r in ROLE_RANK]
+        role = max(ranked, key=ROLE_RANK.__getitem__) if ranked else None
+    if role not in ROLE_RANK:
+        raise AuthError(f"the token has no usable {role_claim!r} claim")
+    email = claims.get("email")
+    if isinstance(email, str):
+        local = db.session.execute(db.select(User).filter_by(email=email.lower())).scalar_one_or_none()
+        if local is not None and not local.active:
+            raise AuthError("the user is disabled here")
+    subject = str(claims["sub"])
+    return Identity(kind="external", id=subject, name=str(email or subject), role=role, user_id=None)
