@@ -66,6 +66,9 @@ class Config:
     LOGIN_RATE_LIMIT_IP: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_IP", "30 per minute") or "30 per minute"
     LOGIN_RATE_LIMIT_ACCOUNT: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 5 minutes") or "10 per 5 minutes"
 
+    # Audit events older than this are purged daily (a checkpoint keeps the chain verifiable); 0 keeps all.
+    AUDIT_RETENTION_DAYS: int = _env_int("DOCPIPE_AUDIT_RETENTION_DAYS", 365)
+
     LOG_LEVEL: str = _env("DOCPIPE_LOG_LEVEL", "INFO") or "INFO"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     JSON_SORT_KEYS = False
@@ -79,6 +82,9 @@ class TestConfig(Config):
     # Cheap hashes keep the suite fast; the algorithm and code path are the production ones.
     PASSWORD_TIME_COST = 1
     PASSWORD_MEMORY_KIB = 8192
+    # Tests sign in many times from one address; the rate-limit tests set their own small limits.
+    LOGIN_RATE_LIMIT_IP = "10000 per minute"
+    LOGIN_RATE_LIMIT_ACCOUNT = "10000 per minute"
 
 
 WEAK_SECRETS = {"changeme", "secret", "dev", "development", TestConfig.SECRET_KEY}

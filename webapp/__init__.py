@@ -36,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_database(app)
     app.config["MAX_CONTENT_LENGTH"] = _max_request_bytes(app)
 
-    from webapp import api, auth, cli, dashboard, health, logs, queue, security
+    from webapp import api, auth, cli, dashboard, health, logs, queue, requestctx, security
     from webapp.extensions import csrf, db, migrate
 
     logs.init_app(app)
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     queue.init_app(app)
     security.init_app(app)
+    requestctx.init_app(app)
     auth.init_app(app)
     api.init_app(app)
     dashboard.init_app(app)

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from webapp.pipeline.runner import PipelineFailed
-from webapp.services import api_keys, pipelines, users
+from webapp.services import api_keys, audit_log, pipelines, users
 from webapp.services import extract as extract_service
 from webapp.services.errors import ServiceError
 
@@ -113,6 +113,43 @@ def api_keys_revoke(key_id: str) -> None:
     click.echo(f"revoked {key_id}")
 
 
+@click.group("audit")
+def audit_group() -> None:
+    """Check and maintain the audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--expect-head", help="A hash exported earlier with `audit head`: fail if the log no longer contains it.")
+@with_appcontext
+def audit_verify(expect_head: str | None) -> None:
+    """Walk the hash chain; exit 1 and name the first bad event on tampering."""
+    result = audit_log.verify()
+    if not result.ok:
+        click.echo(
+            f"audit log TAMPERED at event {result.event_id}: {result.problem} ({result.checked} events ok before it)"
+        )
+        sys.exit(1)
+    if expect_head and not audit_log.contains_hash(expect_head):
+        click.echo(f"audit log TRUNCATED: the exported head {expect_head} is no longer in the chain")
+        sys.exit(1)
+    click.echo(f"audit log OK: {result.checked} events, head {result.head}")
+
+
+@audit_group.command("head")
+@with_appcontext
+def audit_head() -> None:
+    """Print the newest event's id and hash, to keep somewhere the database's admins cannot write."""
+    click.echo(json.dumps(audit_log.head()))
+
+
+@audit_group.command("purge")
+@click.option("--retention-days", type=int, help="Defaults to DOCPIPE_AUDIT_RETENTION_DAYS.")
+@with_appcontext
+def audit_purge(retention_days: int | None) -> None:
+    days = retention_days or int(current_app.config["AUDIT_RETENTION_DAYS"])
+    click.echo(f"purged {audit_log.purge(days)} events older than {days} days")
+
+
 @click.command("extract")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pipeline", "pipeline_name", default="default", show_default=True)
@@ -155,4 +192,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(users_group)
     app.cli.add_command(api_keys_group)
+    app.cli.add_command(audit_group)
     app.cli.add_command(extract_command)

@@ -11,7 +11,7 @@ from webapp.extensions import db
 
 
 def register(huey: Huey, app: Flask) -> SimpleNamespace:
-    from webapp.services import processing, recovery
+    from webapp.services import audit_log, processing, recovery
     from webapp.services.workers import worker_identity
 
     @huey.task(name="docpipe.process_job")
@@ -31,4 +31,13 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
             finally:
                 db.session.remove()
 
-    return SimpleNamespace(process_job=process_job, recover_jobs=recover_jobs)
+    @huey.periodic_task(crontab(hour="3", minute="17"), name="docpipe.purge_audit")
+    def purge_audit() -> int:
+        with app.app_context():
+            try:
+                days = int(app.config["AUDIT_RETENTION_DAYS"])
+                return audit_log.purge(days) if days > 0 else 0
+            finally:
+                db.session.remove()
+
+    return SimpleNamespace(process_job=process_job, recover_jobs=recover_jobs, purge_audit=purge_audit)

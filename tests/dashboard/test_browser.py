@@ -7,6 +7,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.dashboard.helpers import sign_in_browser
+
 SCREENSHOTS = Path(os.environ.get("DOCPIPE_SCREENSHOTS", "/tmp"))
 FIRST = "Minutes of the harbour committee.\n\nThe committee approved the new lighthouse budget.\n"
 SECOND = "Shopping list\n\nApples, pears and a loaf of rye bread.\n"
@@ -22,13 +24,14 @@ def watch(page) -> tuple[list[str], list[str]]:
     return problems, loads
 
 
-def test_upload_watch_progress_and_read_the_result(live_server, browser, work_queue):
+def test_upload_watch_progress_and_read_the_result(live_server, browser, work_queue, accounts):
     """GIVEN the dashboard served for real and an empty job list
     WHEN two text files are uploaded through the form and the worker code then runs the jobs
     THEN the list turns both to succeeded by htmx polling, without a reload, and the job page shows the text;
     and the browser reports no console error and no CSP violation along the way."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     problems, loads = watch(page)
+    sign_in_browser(page, live_server.url, accounts, "operator")
 
     page.goto(f"{live_server.url}/upload")
     expect(page.get_by_role("heading", name="Upload documents")).to_be_visible()
@@ -76,12 +79,13 @@ def test_upload_watch_progress_and_read_the_result(live_server, browser, work_qu
     assert problems == []
 
 
-def test_job_page_shows_the_result_when_the_job_finishes(live_server, browser, work_queue):
+def test_job_page_shows_the_result_when_the_job_finishes(live_server, browser, work_queue, accounts):
     """GIVEN a job page opened while its job is still queued
     WHEN the worker code runs the job
     THEN htmx swaps in the succeeded status and the extracted text, without a reload, and stops polling."""
     page = browser.new_page()
     problems, loads = watch(page)
+    sign_in_browser(page, live_server.url, accounts, "operator")
 
     page.goto(f"{live_server.url}/upload")
     page.get_by_label("Documents").set_input_files(

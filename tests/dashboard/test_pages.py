@@ -9,6 +9,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from tests.dashboard.helpers import csrf_from, signed_in_client
 from webapp.extensions import db
 from webapp.services import jobs
 
@@ -36,12 +37,6 @@ def listed_files(html: str) -> list[str]:
     return re.findall(r'<td data-label="File"><a href="/jobs/[^"]+">([^<]+)</a>', html)
 
 
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert match, "no CSRF token in the form"
-    return match.group(1)
-
-
 def test_root_redirects_to_the_jobs_list(client):
     response = client.get("/")
     assert response.status_code == 302
@@ -50,7 +45,13 @@ def test_root_redirects_to_the_jobs_list(client):
 
 @pytest.mark.parametrize(
     ("path", "heading"),
-    [("/jobs", "<h1>Jobs</h1>"), ("/upload", "<h1>Upload documents</h1>"), ("/pipelines", "<h1>Pipelines</h1>")],
+    [
+        ("/jobs", "<h1>Jobs</h1>"),
+        ("/upload", "<h1>Upload documents</h1>"),
+        ("/pipelines", "<h1>Pipelines</h1>"),
+        ("/settings/api-keys", "<h1>API keys</h1>"),
+        ("/admin/users", "<h1>Users</h1>"),
+    ],
 )
 def test_each_page_renders_with_layout_and_security_headers(client, path, heading):
     response = client.get(path)
@@ -107,13 +108,14 @@ def test_upload_without_a_file_asks_for_one(app, client):
     assert stored_jobs(app) == []
 
 
-def test_upload_larger_than_the_limit_is_refused_next_to_the_file_field(app, make_app):
+def test_upload_larger_than_the_limit_is_refused_next_to_the_file_field(app, make_app, accounts):
     small = make_app(MAX_UPLOAD_MB=1)
     # Encoded in memory: the test client would spool a body this large to a temporary file it never closes.
     boundary, body = encode_multipart(
         {"pipeline": "default", "files": FileStorage(io.BytesIO(b"x" * 2 * 1024 * 1024), "big.txt")}
     )
-    response = small.test_client().post("/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    client = signed_in_client(small, accounts, "operator")
+    response = client.post("/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert '<ul class="field-errors" id="files-errors">' in html
@@ -270,11 +272,11 @@ def test_unexpected_error_shows_a_friendly_500_page(client, monkeypatch):
     assert "database on fire" not in html
 
 
-def test_posts_without_a_csrf_token_are_rejected_when_csrf_is_enabled(app, make_app):
-    """GIVEN an app with CSRF protection on
+def test_posts_without_a_csrf_token_are_rejected_when_csrf_is_enabled(app, make_app, accounts):
+    """GIVEN an app with CSRF protection on, signed in through its login form
     WHEN forms are posted without a token, then with the token from the page
     THEN the first are refused with 400 and create nothing, the second goes through."""
-    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    client = signed_in_client(make_app(WTF_CSRF_ENABLED=True), accounts, "operator")
 
     refused = upload(client, (TEXT, "report.txt"))
     assert refused.status_code == 400

@@ -38,6 +38,7 @@ class Service:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.processes: list[subprocess.Popen] = []
+        self.api_key: str | None = None
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
         with (self.data_dir / log_name).open("ab") as log:
@@ -47,10 +48,22 @@ class Service:
         self.processes.append(process)
         return process
 
-    def setup(self) -> None:
-        subprocess.run(
-            [str(BIN / "flask"), "--app", "wsgi", "setup"], cwd=ROOT, env=self.env, check=True, capture_output=True
+    def flask(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "flask"), "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
+        return done.stdout
+
+    def setup(self) -> None:
+        """Migrate and seed like ``make run``, then take an admin API key the way an operator would."""
+        self.flask("setup")
+        email = self.env.get("DOCPIPE_ADMIN_EMAIL", "admin@localhost")
+        self.api_key = self.flask("api-keys", "create", "--email", email, "--name", "e2e").strip().splitlines()[-1]
 
     def start_web(self) -> subprocess.Popen:
         process = self._spawn(
@@ -73,7 +86,10 @@ class Service:
             return False
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
-        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        headers = dict(headers or {})
+        if self.api_key and path.startswith("/api/"):
+            headers.setdefault("Authorization", f"Bearer {self.api_key}")
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as response:
                 return response.status, response.read(), dict(response.headers)

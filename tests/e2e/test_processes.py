@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import corpus_file
+from tests.conftest import corpus_file, multipart_body
 
 pytestmark = pytest.mark.slow
 
@@ -67,3 +67,24 @@ def test_a_killed_consumer_loses_nothing_and_duplicates_nothing(service):
     assert "failed" in dict(first_attempt).values()
     status, result = service.get(f"/api/v1/jobs/{job_id}/result")
     assert status == 200 and result["metadata"]["page_count"] == 619
+
+
+def test_keys_from_the_command_line_work_over_http(service):
+    """The README's promise: a key from `flask api-keys create` submits a job; no key → 401; a viewer's → 403."""
+    service.start_web()
+    service.flask(
+        "users", "create", "--email", "viewer@example.com", "--password", "viewer-password", "--role", "viewer"
+    )
+    viewer_key = service.flask("api-keys", "create", "--email", "viewer@example.com", "--name", "read").splitlines()[-1]
+    document = corpus_file("txt_norwich-city.txt")
+    assert service.submit(document)["status"] == "queued"
+    admin_key, service.api_key = service.api_key, None
+    body, content_type = multipart_body({"file": (document.read_bytes(), document.name)})
+    anonymous = service.request("POST", "/api/v1/jobs", body, {"Content-Type": content_type})
+    assert anonymous[0] == 401
+    as_viewer = service.request(
+        "POST", "/api/v1/jobs", body, {"Content-Type": content_type, "Authorization": f"Bearer {viewer_key}"}
+    )
+    assert as_viewer[0] == 403
+    assert service.request("GET", "/api/v1/jobs", headers={"X-API-Key": viewer_key})[0] == 200
+    service.api_key = admin_key

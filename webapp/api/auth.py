@@ -11,7 +11,7 @@ from webapp.auth.ratelimit import login_limits
 from webapp.auth.tokens import issue_token
 from webapp.models import ApiKey, User
 from webapp.pipeline.config import FieldError
-from webapp.services import api_keys, users
+from webapp.services import api_keys, audit, users
 from webapp.services.errors import NotFoundError, ServiceError, ValidationFailed
 from webapp.timeutil import isoformat
 
@@ -59,9 +59,12 @@ def issue_access_token():
         raise ValidationFailed(missing)
     user = users.authenticate(body["email"], body["password"])
     if user is None:
+        audit.record_alone("auth.token_issued", outcome="denied", details={"email": body["email"][:320]})
         # The same answer for an unknown e-mail, a wrong password and a disabled account.
         raise InvalidCredentials("invalid e-mail or password")
     token, ttl = issue_token(user.id, user.role)
+    audit.set_actor("user", user.id, user.email)
+    audit.record_alone("auth.token_issued", "user", user.id, details={"email": user.email, "expires_in": ttl})
     return jsonify({"access_token": token, "token_type": "Bearer", "expires_in": ttl})
 
 

@@ -9,6 +9,7 @@ from flask import Flask, g, redirect, request, url_for
 from webapp.auth import ratelimit, sessions
 from webapp.auth.identity import AuthError, Identity, authenticate_api, current_identity
 from webapp.auth.policy import PUBLIC, policy_of, role_allows
+from webapp.services import audit
 
 log = logging.getLogger(__name__)
 # Flask's own static route is a bound method that cannot carry a policy attribute.
@@ -65,19 +66,43 @@ def enforce_policy():
             identity = authenticate_api()
         except AuthError as exc:
             log.info("refused credentials on %s: %s", request.path, exc)
+            _record_denial(401, policy, str(exc))
             return _unauthenticated("the credentials are invalid, expired or revoked")
     else:
         identity = _session_identity()
     if identity is None:
+        _record_denial(401, policy, "no credentials")
         return _unauthenticated("authentication required: send 'Authorization: Bearer <token or API key>'")
     g.identity = identity
+    audit.set_actor(**_actor_fields(identity))
     if policy is None:
         # A view nobody declared a policy for is refused, not opened: secure by default.
         log.error("no access policy declared for endpoint %s", endpoint)
+        _record_denial(403, policy, "no access policy declared")
         return _forbidden("this route has no access policy")
     if not role_allows(identity.role, policy):
+        _record_denial(403, policy, f"role {identity.role}")
         return _forbidden(f"the {identity.role} role may not do this ({policy})")
     return None
+
+
+def _actor_fields(identity: Identity) -> dict:
+    actor = identity.actor()
+    return {"actor_type": actor["type"], "actor_id": actor["id"], "actor_name": actor["name"]}
+
+
+def _record_denial(status: int, policy: str | None, reason: str) -> None:
+    audit.record_alone(
+        "auth.denied",
+        outcome="denied",
+        details={
+            "status": status,
+            "method": request.method,
+            "path": request.path,
+            "permission": policy,
+            "reason": reason[:200],
+        },
+    )
 
 
 def _template_helpers() -> dict:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-ROLES = ("viewer", "operator", "admin")
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+from webapp.models.user import ROLE_RANK, ROLES
+
+__all__ = ["ROLES", "ROLE_RANK", "PERMISSIONS", "public", "require_login", "require_permission", "role_allows"]
 
 # permission → the least role that holds it (roles are ordered: each holds everything below it).
 PERMISSIONS: dict[str, str] = {

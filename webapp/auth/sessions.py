@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from flask import Flask, current_app, request, session
 from flask_login import LoginManager, UserMixin, login_user, logout_user
-from sqlalchemy import update
 
 from webapp.extensions import db
 from webapp.models import User, UserSession
+from webapp.services import audit
 from webapp.timeutil import utcnow
 
 login_manager = LoginManager()
@@ -59,19 +59,18 @@ def start_session(user: User) -> None:
         user_agent=(request.user_agent.string or "")[:300],
     )
     db.session.add(row)
+    audit.record("auth.login", "user", user.id, details={"email": user.email, "via": "dashboard"})
     db.session.commit()
     login_user(SessionUser(row), remember=False)
 
 
 def end_session(session_id: str | None) -> None:
     if session_id:
-        db.session.execute(
-            update(UserSession)
-            .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
+        row = db.session.get(UserSession, session_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record("auth.logout", "user", row.user_id, details={"email": row.user.email})
+            db.session.commit()
     logout_user()
     session.clear()
 

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 from webapp.auth.policy import public, require_login
 from webapp.auth.ratelimit import login_limits
 from webapp.auth.sessions import end_session, start_session
-from webapp.services import users
+from webapp.services import audit, users
 
 bp = Blueprint("auth", __name__)
 
@@ -47,8 +47,10 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
+            audit.set_actor("user", user.id, user.email)
             start_session(user)
             return redirect(_safe_next(request.args.get("next")))
+        audit.record_alone("auth.login", outcome="denied", details={"email": (form.email.data or "")[:320]})
         error = "Invalid e-mail or password."
     elif form.is_submitted():
         error = (

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import EmailField, Field, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from webapp.auth.policy import ROLES
+from webapp.dashboard.errors import CSRF_MESSAGE
+from webapp.services.errors import ValidationFailed
 
 
 class UploadForm(FlaskForm):
@@ -28,5 +33,60 @@ class UploadForm(FlaskForm):
     files = MultipleFileField("Documents", validators=[FileRequired("Choose at least one file.")])
 
 
-class JobActionForm(FlaskForm):
-    """Cancel and retry: no fields but the CSRF token."""
+class ActionForm(FlaskForm):
+    """Buttons that post nothing but the CSRF token: cancel and retry a job, revoke a key, disable or
+    enable a user, change a role (the role itself is read and checked by the users service)."""
+
+
+def add_service_errors(form: FlaskForm, exc: ValidationFailed, fallback: Field | None = None) -> None:
+    """Put a service's field errors next to the form's fields (``labels.customer`` → labels); an error
+    for a field the form does not have goes to ``fallback``, or above the form."""
+    for error in exc.errors:
+        field = getattr(form, error.field.split(".", 1)[0].split("[", 1)[0], None)
+        if not isinstance(field, Field):
+            field = fallback
+        if field is None:
+            form.form_errors.append(f"{error.field}: {error.message}")
+            continue
+        message = error.message if error.field == field.name else f"{error.field}: {error.message}"
+        field.errors = [*field.errors, message]
+
+
+def checked_action_form() -> None:
+    """A 400 with the friendly message unless the posted CSRF token is good."""
+    if not ActionForm().validate_on_submit():
+        abort(400, description=CSRF_MESSAGE)
+
+
+class ApiKeyForm(FlaskForm):
+    """Name, a narrower role and an expiry. The API keys service has the last word on every value (it
+    refuses a role above the owner's even if a forged form offers one)."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Give the key a name."), Length(max=100)],
+        description="What the key is for, e.g. “nightly import”.",
+        render_kw={"autocomplete": "off", "maxlength": 100},
+    )
+    role = SelectField("Role", description="A key can do less than you, never more.", validate_choice=True)
+    expires_in_days = IntegerField(
+        "Expires after (days)",
+        validators=[Optional(), NumberRange(1, 3650, "Enter a number of days from 1 to 3650.")],
+        description="Leave empty for a key that does not expire.",
+        render_kw={"min": 1, "max": 3650, "inputmode": "numeric"},
+    )
+
+
+class UserCreateForm(FlaskForm):
+    email = EmailField(
+        "E-mail",
+        validators=[DataRequired("Enter an e-mail address."), Length(max=320)],
+        render_kw={"autocomplete": "off"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter a password."), Length(max=1000)],
+        description="At least 8 characters. Tell the user through a channel you trust.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    role = SelectField("Role", choices=[(role, role) for role in ROLES], default="viewer", validate_choice=True)

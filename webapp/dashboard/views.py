@@ -17,7 +17,7 @@ from webapp.api.serializers import job_to_dict, pipeline_to_dict, result_to_dict
 from webapp.auth.policy import require_permission
 from webapp.dashboard import bp, filters  # noqa: F401 - template filters register on bp
 from webapp.dashboard.errors import CSRF_MESSAGE  # error handlers register on bp
-from webapp.dashboard.forms import JobActionForm, UploadForm
+from webapp.dashboard.forms import ActionForm, UploadForm, add_service_errors, checked_action_form
 from webapp.models.job import QUEUED, RUNNING, STATUSES, SUCCEEDED
 from webapp.services import jobs, pipelines
 from webapp.services.errors import ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
@@ -84,7 +84,7 @@ def _job_context(job_id: str) -> dict[str, Any]:
     context: dict[str, Any] = {
         "job": job_to_dict(job, runs),
         "active": job.status in ACTIVE,
-        "action_form": JobActionForm(),
+        "action_form": ActionForm(),
         "result": None,
         "display_limit": DISPLAY_LIMIT,
     }
@@ -137,12 +137,6 @@ def job_download(job_id: str, fmt: str):
     return send_file(io.BytesIO(body.encode()), mimetype=mimetype, as_attachment=True, download_name=stem + suffix)
 
 
-def _checked_action_form() -> None:
-    form = JobActionForm()
-    if not form.validate_on_submit():
-        abort(400, description=CSRF_MESSAGE)
-
-
 @bp.post("/jobs/<job_id>/cancel")
 @require_permission("jobs:cancel")
 def job_cancel(job_id: str):
@@ -156,7 +150,7 @@ def job_retry(job_id: str):
 
 
 def _job_action(job_id: str, action, done: str, verb: str):
-    _checked_action_form()
+    checked_action_form()
     job = jobs.get_job(job_id)
     try:
         action(job)
@@ -186,24 +180,12 @@ def _render_upload(form: UploadForm, status: int = 200, form_error: str | None =
     ), status
 
 
-def _field_for(form: UploadForm, name: str):
-    """The form field a service's FieldError names (``labels.customer`` → labels)."""
-    return getattr(form, name.split(".", 1)[0].split("[", 1)[0], form.files)
-
-
-def _add_errors(form: UploadForm, exc: ValidationFailed) -> None:
-    for error in exc.errors:
-        field = _field_for(form, error.field)
-        message = error.message if error.field == field.name else f"{error.field}: {error.message}"
-        field.errors = [*field.errors, message]
-
-
 def _parsed(form: UploadForm, parse, raw: str | None) -> Any:
     """Parse with the jobs service; its field errors go next to the form's fields."""
     try:
         return parse(raw)
     except ValidationFailed as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc, fallback=form.files)
         return None
 
 

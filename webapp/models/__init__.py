@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from webapp.models.api_key import ApiKey
+from webapp.models.audit import AuditCheckpoint, AuditEvent
 from webapp.models.job import Job, JobStageRun
 from webapp.models.pipeline import Pipeline, PipelineVersion
 from webapp.models.result import Result
@@ -11,6 +12,8 @@ from webapp.models.worker import Worker
 
 __all__ = [
     "ApiKey",
+    "AuditCheckpoint",
+    "AuditEvent",
     "Job",
     "JobStageRun",
     "Pipeline",

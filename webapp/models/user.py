@@ -11,7 +11,9 @@ from webapp.extensions import db
 from webapp.ids import new_id
 from webapp.timeutil import UTCDateTime, utcnow
 
+# Ordered: each role holds everything the roles before it hold.
 ROLES = ("viewer", "operator", "admin")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
 class User(db.Model):

@@ -22,6 +22,8 @@ class Option:
     # For list options: the allowed items (None: any string).
     item_choices: tuple[str, ...] | None = None
     help: str = ""
+    # A further check once the type and bounds are right (e.g. "is this OCR language installed?"); returns a message.
+    validator: Callable[[Any], str | None] | None = None
 
     def check(self, value: Any) -> str | None:
         """Return a message saying what is wrong with ``value``, or None when it is acceptable."""
@@ -47,7 +49,7 @@ class Option:
                     return f"unknown value {bad[0]!r}; allowed: {', '.join(self.item_choices)}"
         if self.choices is not None and value not in self.choices:
             return "must be one of: " + ", ".join(str(choice) for choice in self.choices)
-        return None
+        return self.validator(value) if self.validator is not None else None
 
 
 @dataclass(slots=True)

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from webapp.auth.policy import ROLE_RANK
 from webapp.extensions import db
+from webapp.ids import new_id
 from webapp.models import ApiKey, User
+from webapp.models.user import ROLE_RANK
 from webapp.pipeline.config import FieldError
+from webapp.services import audit
 from webapp.services.errors import NotFoundError, ValidationFailed
 from webapp.timeutil import utcnow
 
@@ -72,6 +74,7 @@ def create_key(
     key = generate_key()
     expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     api_key = ApiKey(
+        id=new_id("key"),
         user_id=user.id,
         name=name.strip(),
         prefix=key[:VISIBLE_CHARS],
@@ -80,6 +83,12 @@ def create_key(
         expires_at=expires_at,
     )
     db.session.add(api_key)
+    audit.record(
+        "api_key.created",
+        "api_key",
+        api_key.id,
+        details={"name": api_key.name, "prefix": api_key.prefix, "owner": user.email, "role": role},
+    )
     db.session.commit()
     return api_key, key
 
@@ -102,6 +111,7 @@ def get_key(key_id: str, owner: User | None) -> ApiKey:
 def revoke_key(api_key: ApiKey) -> None:
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
+        audit.record("api_key.revoked", "api_key", api_key.id, details={"name": api_key.name, "prefix": api_key.prefix})
         db.session.commit()
 
 
@@ -125,12 +135,17 @@ def _touch(api_key: ApiKey, now: datetime) -> None:
     """Record use at most once a minute, so a busy key does not turn every read into a write."""
     if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_GRANULARITY:
         return
-    db.session.execute(
-        update(ApiKey)
-        .where(ApiKey.id == api_key.id)
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    first = api_key.last_used_at is None
+    statement = update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now)
+    if first:
+        # Only one of several simultaneous first requests gets to say "first used".
+        statement = statement.where(ApiKey.last_used_at.is_(None))
+    changed = db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    if first and changed:
+        audit.set_actor("api_key", api_key.id, f"{api_key.name} ({api_key.user.email})")
+        audit.record(
+            "api_key.first_used", "api_key", api_key.id, details={"name": api_key.name, "prefix": api_key.prefix}
+        )
     db.session.commit()
     api_key.last_used_at = now
 

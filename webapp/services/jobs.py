@@ -14,9 +14,11 @@ from sqlalchemy import delete, select, update
 
 from webapp import queue
 from webapp.extensions import db
+from webapp.ids import new_id
 from webapp.models import Job, JobStageRun, Result, StoredFile
 from webapp.models.job import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STATUSES
 from webapp.pipeline.config import FieldError
+from webapp.services import audit
 from webapp.services.errors import ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
 from webapp.services.pipelines import get_pipeline
 from webapp.services.storage import FileTooLargeError, get_storage
@@ -89,6 +91,7 @@ def submit_job(
         db.session.add(stored)
         now = utcnow()
         job = Job(
+            id=new_id("job"),
             status=QUEUED,
             pipeline_id=pipeline.id,
             pipeline_version_id=version.id,
@@ -105,6 +108,19 @@ def submit_job(
             progress=0.0,
         )
         db.session.add(job)
+        audit.record(
+            "job.created",
+            "job",
+            job.id,
+            details={
+                "filename": job.filename,
+                "size_bytes": job.size_bytes,
+                "sha256": job.sha256,
+                "pipeline": pipeline.name,
+                "pipeline_version": version.version,
+                "priority": job.priority,
+            },
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -221,6 +237,8 @@ def cancel_job(job: Job) -> Job:
         .where(Job.id == job.id, Job.status.in_((QUEUED, RUNNING)))
         .values(status=CANCELLED, finished_at=now, lease_token=None, lease_expires_at=None)
     ).rowcount
+    if changed:
+        audit.record("job.cancelled", "job", job.id, details={"was": job.status})
     db.session.commit()
     db.session.refresh(job)
     if not changed:
@@ -247,6 +265,8 @@ def retry_job(job: Job) -> Job:
             max_attempts=Job.attempts + int(current_app.config["JOB_MAX_ATTEMPTS"]),
         )
     ).rowcount
+    if changed:
+        audit.record("job.retried", "job", job.id, details={"was": job.status})
     db.session.commit()
     db.session.refresh(job)
     if not changed:
@@ -261,9 +281,11 @@ def delete_job(job: Job) -> None:
     """Removes the job, its stage runs and result, then its stored file (after the commit)."""
     stored_path = job.stored_file.path if job.stored_file_id and job.stored_file else None
     stored_id = job.stored_file_id
+    details = {"filename": job.filename, "status": job.status, "sha256": job.sha256}
     db.session.execute(delete(Job).where(Job.id == job.id))
     if stored_id:
         db.session.execute(delete(StoredFile).where(StoredFile.id == stored_id))
+    audit.record("job.deleted", "job", job.id, details=details)
     db.session.commit()
     if stored_path:
         get_storage().delete(stored_path)

@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from webapp.extensions import db
+from webapp.ids import new_id
 from webapp.models import Job, Pipeline, PipelineVersion
 from webapp.models.job import QUEUED, RUNNING
 from webapp.pipeline.config import FieldError, default_stages, validate_stages
+from webapp.services import audit
 from webapp.services.errors import ConflictError, NotFoundError, ValidationFailed
 from webapp.timeutil import utcnow
 
@@ -74,10 +76,11 @@ def create_pipeline(body: Any) -> Pipeline:
     data = validate_body(body)
     _ensure_name_free(data["name"])
     now = utcnow()
-    pipeline = Pipeline(name=data["name"], current_version=1, created_at=now, updated_at=now)
+    pipeline = Pipeline(id=new_id("pl"), name=data["name"], current_version=1, created_at=now, updated_at=now)
     db.session.add(pipeline)
     db.session.flush()
     db.session.add(_version(pipeline, 1, data))
+    audit.record("pipeline.created", "pipeline", pipeline.id, details={"name": pipeline.name, "version": 1})
     db.session.commit()
     return pipeline
 
@@ -95,6 +98,9 @@ def update_pipeline(pipeline: Pipeline, body: Any) -> Pipeline:
     locked.current_version += 1
     locked.updated_at = utcnow()
     db.session.add(_version(locked, locked.current_version, data))
+    audit.record(
+        "pipeline.updated", "pipeline", locked.id, details={"name": locked.name, "version": locked.current_version}
+    )
     db.session.commit()
     return locked
 
@@ -108,6 +114,7 @@ def delete_pipeline(pipeline: Pipeline) -> None:
     if active:
         raise ConflictError(f"{active} job(s) of this pipeline are queued or running", active_jobs=active)
     pipeline.deleted_at = utcnow()
+    audit.record("pipeline.deleted", "pipeline", pipeline.id, details={"name": pipeline.name})
     db.session.commit()
 
 

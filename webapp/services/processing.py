@@ -22,6 +22,7 @@ from webapp.pipeline.config import stages_from_json
 from webapp.pipeline.document import Source
 from webapp.pipeline.errors import StopPipeline
 from webapp.pipeline.runner import PipelineFailed, run_pipeline
+from webapp.services import audit
 from webapp.services.progress import JobHooks, LeaseKeeper
 from webapp.services.storage import get_storage
 from webapp.timeutil import utcnow
@@ -60,6 +61,7 @@ def claim_job(job_id: str, worker_id: str) -> str | None:
         insert(JobStageRun),
         [{"job_id": job_id, "attempt": job.attempts, "name": name, "status": "pending"} for name in names],
     )
+    audit.record("job.started", "job", job_id, details={"attempt": job.attempts, "worker": worker_id})
     db.session.commit()
     return token
 
@@ -135,6 +137,7 @@ def _finish_succeeded(hooks: JobHooks, version_id: str, output: dict[str, Any]) 
             timings=output.get("timings", {}),
         )
     )
+    audit.record("job.succeeded", "job", hooks.job_id, details={"attempt": hooks.attempt})
     db.session.commit()
     log.info("job %s succeeded", hooks.job_id)
     return SUCCEEDED
@@ -160,6 +163,13 @@ def _finish_failed(hooks: JobHooks, error: dict[str, Any]) -> str | None:
     if name:
         hooks.update_stage(name, status="failed", finished_at=now, duration_ms=duration_ms, error=stage_error)
     _mark_unfinished(hooks, "skipped")
+    audit.record(
+        "job.retrying" if retry else "job.failed",
+        "job",
+        hooks.job_id,
+        outcome="error",
+        details={"attempt": hooks.attempt, "error": {k: error.get(k) for k in ("type", "stage", "retryable")}},
+    )
     db.session.commit()
     if retry:
         from webapp import queue

@@ -17,6 +17,7 @@ from webapp import queue
 from webapp.extensions import db
 from webapp.models import Job, JobStageRun
 from webapp.models.job import FAILED, QUEUED, RUNNING
+from webapp.services import audit
 from webapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,13 @@ def _recover_expired_leases(report: RecoveryReport) -> None:
                 JobStageRun.status.in_(("pending", "running")),
             )
             .values(status="failed", error={**lost, "retryable": not give_up})
+        )
+        audit.record(
+            "job.failed" if give_up else "job.recovered",
+            "job",
+            job_id,
+            outcome="error" if give_up else "success",
+            details={"attempt": attempts, "reason": "worker lost (lease expired)", "gave_up": give_up},
         )
         db.session.commit()
         if give_up:

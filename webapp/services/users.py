@@ -11,9 +11,11 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from webapp.extensions import db
+from webapp.ids import new_id
 from webapp.models import User
 from webapp.models.user import ROLES
 from webapp.pipeline.config import FieldError
+from webapp.services import audit
 from webapp.services.errors import ConflictError, NotFoundError, ValidationFailed
 from webapp.timeutil import utcnow
 
@@ -51,8 +53,9 @@ def create_user(email: str, password: str, role: str) -> User:
         raise ValidationFailed(errors)
     if find_by_email(email) is not None:
         raise ConflictError(f"a user with e-mail {email} already exists", field="email")
-    user = User(email=email, password_hash=_hasher().hash(password), role=role, active=True)
+    user = User(id=new_id("usr"), email=email, password_hash=_hasher().hash(password), role=role, active=True)
     db.session.add(user)
+    audit.record("user.created", "user", user.id, details={"email": email, "role": role})
     db.session.commit()
     return user
 
@@ -134,6 +137,9 @@ def update_user(user: User, changes: dict, acting_user_id: str | None) -> User:
         user.active = changes["active"]
         if not user.active:
             user.tokens_valid_after = utcnow()
+    # Which fields changed and their new values; never the password itself.
+    shown = {key: value for key, value in changes.items() if key != "password"}
+    audit.record("user.updated", "user", user.id, details={"email": user.email, "fields": sorted(changes), **shown})
     db.session.commit()
     return user
 
@@ -141,6 +147,7 @@ def update_user(user: User, changes: dict, acting_user_id: str | None) -> User:
 def delete_user(user: User, acting_user_id: str | None) -> None:
     if user.id == acting_user_id:
         raise ConflictError("admins cannot delete themselves")
+    audit.record("user.deleted", "user", user.id, details={"email": user.email, "role": user.role})
     db.session.delete(user)
     db.session.commit()
 

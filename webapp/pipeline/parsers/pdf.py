@@ -1,7 +1,13 @@
-"""PDF text layer extraction with PDFium (pypdfium2), page by page. OCR of pages without text comes later."""
+"""PDF text layer extraction with PDFium (pypdfium2), page by page; pages without a text layer are read with OCR.
+
+``parse.ocr``: "auto" reads only pages with (almost) no text layer, so born-digital pages never pay for OCR;
+"always" reads every page and prefers what OCR found; "never" reads none. Pages are rendered at 300 dpi in gray
+(capped at 40 megapixels for oversized pages) while earlier pages are being recognised (see ``OcrPool``).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from datetime import UTC, datetime, timedelta, timezone
@@ -9,11 +15,24 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from PIL import Image
 
 from webapp.pipeline.base import Parser
 from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
 from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError
-from webapp.pipeline.parsers.pdf_text import clean_page_text, page_blocks
+from webapp.pipeline.ocr import (
+    DEFAULT_MAX_PAGES,
+    MAX_OCR_PIXELS,
+    OCR_DPI,
+    OcrPool,
+    OcrResult,
+    OcrStats,
+    OcrUnavailableError,
+    is_blank,
+    resolve_languages,
+    unavailable_warning,
+)
+from webapp.pipeline.parsers.pdf_text import clean_page_text, ocr_blocks, page_blocks
 
 # PDFium keeps global state and is not thread-safe; one document at a time per process.
 _PDFIUM_LOCK = threading.Lock()
@@ -66,27 +85,119 @@ def _extract(pdf: pdfium.PdfDocument, options: dict[str, Any]) -> ParsedDocument
         raise LimitExceededError(f"the PDF has {count} pages; this pipeline accepts at most {max_pages}")
     document = ParsedDocument(metadata=_metadata(pdf))
     document.metadata["page_count"] = count
-    empty: list[int] = []
+    pages: list[list[Element]] = []
+    chars: list[int] = []
     unreadable: list[int] = []
-    visible_chars = 0
     for index in range(count):
         number = index + 1
         text = _page_text(pdf, index)
         if text is None:
             unreadable.append(number)
             text = ""
-        chars = sum(map(len, text.split()))  # visible characters, at C speed
-        visible_chars += chars
-        if chars < EMPTY_PAGE_CHARS:
-            empty.append(number)
+        chars.append(sum(map(len, text.split())))  # visible characters, at C speed
+        pages.append([Element(kind, block, page=number) for kind, block in page_blocks(text)])
+    _ocr(pdf, pages, chars, unreadable, options, document)
+    for index, elements in enumerate(pages):
         if index:
-            document.elements.append(Element("page_break", "", page=number))
-        document.elements.extend(Element(kind, block, page=number) for kind, block in page_blocks(text))
+            document.elements.append(Element("page_break", "", page=index + 1))
+        document.elements.extend(elements)
+    empty = [index + 1 for index in range(count) if chars[index] < EMPTY_PAGE_CHARS]
     document.signals.update(
-        pages=count, empty_pages=len(empty), chars_per_page=round(visible_chars / count, 1) if count else 0.0
+        pages=count, empty_pages=len(empty), chars_per_page=round(sum(chars) / count, 1) if count else 0.0
     )
-    _add_warnings(document, count, empty, unreadable)
+    if unreadable:
+        document.signals["unreadable_pages"] = len(unreadable)
+        document.warnings.append(f"{len(unreadable)} of {count} pages could not be read: {_page_list(unreadable)}")
     return document
+
+
+def _ocr(
+    pdf: pdfium.PdfDocument,
+    pages: list[list[Element]],
+    chars: list[int],
+    unreadable: list[int],
+    options: dict[str, Any],
+    document: ParsedDocument,
+) -> None:
+    """Read pages with OCR as ``parse.ocr`` says, replacing their (missing) text-layer elements in ``pages``."""
+    mode = options.get("ocr", "auto")
+    count = len(pages)
+    without_text = [index for index in range(count) if chars[index] < EMPTY_PAGE_CHARS and index + 1 not in unreadable]
+    if mode == "never":
+        if without_text:
+            document.warnings.append(
+                f"{len(without_text)} of {count} pages have no text layer (scanned?); OCR is turned off (parse.ocr)"
+            )
+        return
+    wanted = without_text if mode == "auto" else [index for index in range(count) if index + 1 not in unreadable]
+    if not wanted:
+        return
+    cap = options.get("ocr_max_pages", DEFAULT_MAX_PAGES)
+    if len(wanted) > cap:
+        document.warnings.append(
+            f"{len(wanted) - cap} pages beyond this pipeline's OCR limit of {cap} pages were not read with OCR"
+        )
+        wanted = wanted[:cap]
+    try:
+        languages, language_warnings = resolve_languages(options.get("ocr_languages") or ["eng"])
+    except OcrUnavailableError:
+        document.signals["ocr_available"] = False
+        document.warnings.append(unavailable_warning(len(without_text)))
+        return
+    document.warnings.extend(language_warnings)
+    stats = OcrStats()
+    with OcrPool(languages) as pool:
+        for index in wanted:
+            rendered = _render(pdf, index)
+            if rendered is not None:
+                for done in pool.submit(index, *rendered):
+                    _use_ocr(done, pages, chars, stats)
+        for done in pool.drain():
+            _use_ocr(done, pages, chars, stats)
+    document.signals.update(stats.signals())
+    if stats.failed:
+        document.warnings.append(
+            f"OCR failed on {len(stats.failed)} pages ({_page_list(sorted(stats.failed))}): {stats.errors[0]}"
+        )
+
+
+def _render(pdf: pdfium.PdfDocument, index: int) -> tuple[Image.Image, int] | None:
+    """The page as a grayscale image at ~300 dpi (less for huge pages), or None when it is blank or unrenderable."""
+    try:
+        page = pdf[index]
+    except pdfium.PdfiumError:
+        return None
+    try:
+        width, height = page.get_size()
+        scale = OCR_DPI / 72
+        if width * height * scale * scale > MAX_OCR_PIXELS:
+            scale = math.sqrt(MAX_OCR_PIXELS / max(width * height, 1.0))
+        bitmap = page.render(scale=scale, grayscale=True)
+        try:
+            image = bitmap.to_pil().copy()
+        finally:
+            bitmap.close()
+    except pdfium.PdfiumError:
+        return None
+    finally:
+        page.close()
+    if is_blank(image):
+        return None
+    return image, round(72 * scale)
+
+
+def _use_ocr(done: tuple[int, OcrResult], pages: list[list[Element]], chars: list[int], stats: OcrStats) -> None:
+    index, result = done
+    if isinstance(result, Exception):
+        stats.fail(index + 1, result)
+        return
+    stats.add(result)
+    blocks = ocr_blocks(result.paragraphs)
+    visible = sum(len(word) for _, text in blocks for word in text.split())
+    if visible == 0 and chars[index] >= EMPTY_PAGE_CHARS:
+        return  # parse.ocr = always on a page OCR could not read: keep its text layer
+    pages[index] = [Element(kind, text, page=index + 1) for kind, text in blocks]
+    chars[index] = visible
 
 
 def _page_text(pdf: pdfium.PdfDocument, index: int) -> str | None:
@@ -105,16 +216,6 @@ def _page_text(pdf: pdfium.PdfDocument, index: int) -> str | None:
         return None
     finally:
         page.close()
-
-
-def _add_warnings(document: ParsedDocument, count: int, empty: list[int], unreadable: list[int]) -> None:
-    if unreadable:
-        document.signals["unreadable_pages"] = len(unreadable)
-        document.warnings.append(f"{len(unreadable)} of {count} pages could not be read: {_page_list(unreadable)}")
-    if empty:
-        document.warnings.append(
-            f"{len(empty)} of {count} pages have no text layer (scanned?); OCR comes with a later version"
-        )
 
 
 def _page_list(numbers: list[int], limit: int = 10) -> str:

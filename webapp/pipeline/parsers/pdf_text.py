@@ -3,6 +3,9 @@
 Only the text is looked at, never glyph positions: that keeps extraction at PDFium's own speed. A paragraph ends
 at a blank line, or after a line that is clearly shorter than the page's full lines and ends a sentence (or is
 followed by a capitalised line). Lines inside a paragraph are joined with spaces.
+
+OCR output comes with its own paragraphs (Tesseract's layout analysis); ``ocr_blocks`` only joins their lines and
+picks out list items.
 """
 
 from __future__ import annotations
@@ -52,6 +55,23 @@ def page_blocks(text: str) -> list[tuple[str, str]]:
             _close(blocks, kind, current)
             current, kind = [], "paragraph"
     _close(blocks, kind, current)
+    return blocks
+
+
+def ocr_blocks(paragraphs: list[list[str]]) -> list[tuple[str, str]]:
+    """(element type, text) pairs for OCR paragraphs given as lists of lines; a bulleted line starts a list item."""
+    blocks: list[tuple[str, str]] = []
+    for lines in paragraphs:
+        current: list[str] = []
+        kind = "paragraph"
+        for line in lines:
+            bullet = _BULLET.match(line)
+            if bullet:
+                _close(blocks, kind, current)
+                current, kind = [bullet.group(2)], "list_item"
+            else:
+                current.append(line)
+        _close(blocks, kind, current)
     return blocks
 
 

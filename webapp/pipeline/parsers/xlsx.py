@@ -76,7 +76,7 @@ def _read_workbook(path: Path, max_cells: int, tables: bool) -> ParsedDocument:
         except _ERRORS as exc:
             raise CorruptFileError(f"the spreadsheet cannot be opened: {_reason(exc)}") from None
         try:
-            budget = _CellBudget(max_cells)
+            budget = CellBudget(max_cells)
             for number, sheet in enumerate(workbook.worksheets, start=1):
                 _add_sheet(document, sheet, number, budget, tables)
             names = [sheet.title for sheet in workbook.worksheets]
@@ -91,7 +91,7 @@ def _read_workbook(path: Path, max_cells: int, tables: bool) -> ParsedDocument:
     return document
 
 
-class _CellBudget:
+class CellBudget:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
@@ -99,10 +99,10 @@ class _CellBudget:
     def spend(self, cells: int) -> None:
         self.used += max(cells, 1)  # a run of missing rows costs a step each
         if self.used > self.limit:
-            raise LimitExceededError(f"the spreadsheet has more than {self.limit:,} cells (limit max_cells)")
+            raise LimitExceededError(f"the document has more than {self.limit:,} table cells (limit max_cells)")
 
 
-def _add_sheet(document: ParsedDocument, sheet: Any, number: int, budget: _CellBudget, tables: bool) -> None:
+def _add_sheet(document: ParsedDocument, sheet: Any, number: int, budget: CellBudget, tables: bool) -> None:
     document.elements.append(Element("heading", sheet.title, page=number, level=1))
     # The declared dimension may be stale or hostile (A1:XFD1048576): rows are taken as wide as their own cells.
     sheet.reset_dimensions()
@@ -121,7 +121,7 @@ def _add_sheet(document: ParsedDocument, sheet: Any, number: int, budget: _CellB
             document.elements.append(Element("paragraph", "\t".join(cell for cell in row if cell), page=number))
 
 
-def _text_rows(rows: Iterable[tuple[Any, ...]], budget: _CellBudget) -> list[list[str]]:
+def _text_rows(rows: Iterable[tuple[Any, ...]], budget: CellBudget) -> list[list[str]]:
     """Non-empty rows as cell texts, trailing empty cells dropped."""
     kept: list[list[str]] = []
     for values in rows:

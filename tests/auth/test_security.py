@@ -1,0 +1,44 @@
+"""Security headers, cookies and the production configuration check."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ProductionConfig, TestConfig
+
+
+@pytest.mark.parametrize("path", ["/livez", "/login", "/api/v1/jobs", "/jobs"])
+def test_security_headers_on_every_response(anon, path):
+    headers = anon.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers
+
+
+def test_https_deployments_get_hsts_and_host_prefixed_secure_cookies(make_app, accounts):
+    app = make_app(HTTPS=True)
+    from tests.conftest import PASSWORD, Accounts
+
+    Accounts(app).ensure("viewer")
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"email": "viewer@example.com", "password": PASSWORD}, base_url="https://localhost"
+    )
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-docpipe_session=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+
+
+@pytest.mark.parametrize("secret", [None, "", "short", TestConfig.SECRET_KEY, "a" * 40])
+def test_production_refuses_weak_secrets(secret):
+    with pytest.raises(RuntimeError, match="DOCPIPE_SECRET_KEY"):
+        ProductionConfig.check({"SECRET_KEY": secret})
+
+
+def test_production_accepts_a_real_secret():
+    ProductionConfig.check({"SECRET_KEY": "k3J9-xQ2v_Lm8Pz4rT7wYb1Nc6Hd0Fs5Ae2Gu9Ik"})
