@@ -1,13 +1,17 @@
-"""The dashboard in a real browser: upload through the page, watch htmx update the list, read the result."""
+"""The dashboard in a real browser: sign in, upload through the page, watch htmx update the list, read the result;
+what a viewer does not see; API keys and users pages."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.dashboard.helpers import sign_in_browser
+from webapp.extensions import db
+from webapp.services import jobs
 
 SCREENSHOTS = Path(os.environ.get("DOCPIPE_SCREENSHOTS", "/tmp"))
 FIRST = "Minutes of the harbour committee.\n\nThe committee approved the new lighthouse budget.\n"
@@ -105,4 +109,95 @@ def test_job_page_shows_the_result_when_the_job_finishes(live_server, browser, w
     expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)
     expect(page.locator("#job-detail")).not_to_have_attribute("hx-trigger", "every 2s")
     assert len(loads) == loads_before, "the job page must update in place, not by reloading"
+    assert problems == []
+
+
+def test_a_viewer_sees_no_controls_they_cannot_use_and_signs_out(live_server, browser, accounts, work_queue):
+    """GIVEN a queued job and a failed job, and a viewer signed in through the login page
+    WHEN they look at the jobs list and at each job
+    THEN there is no upload link and no cancel or retry button; after signing out they are on the login page
+    and the jobs list sends them back to it."""
+    with live_server.app.app_context():
+        failed = jobs.submit_job(io.BytesIO(b""), "empty.txt", "default").id
+        db.session.remove()
+    work_queue()
+    with live_server.app.app_context():
+        queued = jobs.submit_job(io.BytesIO(FIRST.encode()), "minutes.txt", "default").id
+        db.session.remove()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    problems, _ = watch(page)
+    sign_in_browser(page, live_server.url, accounts, "viewer")
+
+    expect(page.locator(".whoami")).to_contain_text("viewer@example.com")
+    expect(page.locator("#job-rows tr")).to_have_count(2)
+    expect(page.get_by_role("link", name="Upload")).to_have_count(0)
+    expect(page.get_by_role("link", name="Upload documents")).to_have_count(0)
+    expect(page.get_by_role("link", name="Users")).to_have_count(0)
+    expect(page.get_by_role("link", name="API keys")).to_be_visible()
+
+    page.get_by_role("link", name="empty.txt").click()
+    expect(page.locator(".summary .badge-failed")).to_have_text("failed")
+    expect(page.locator(".job-error")).to_contain_text("empty_document")
+    expect(page.get_by_role("button", name="Retry job")).to_have_count(0)
+    expect(page.locator(f'form[action$="/jobs/{failed}/retry"]')).to_have_count(0)
+
+    page.goto(f"{live_server.url}/jobs/{queued}")
+    expect(page.locator(".summary .badge-queued")).to_have_text("queued")
+    expect(page.get_by_role("button", name="Cancel job")).to_have_count(0)
+    expect(page.locator(".actions button")).to_have_count(0)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{live_server.url}/login")
+    expect(page.get_by_role("status")).to_contain_text("You are signed out.")
+    expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    page.goto(f"{live_server.url}/jobs")
+    page.wait_for_url(f"{live_server.url}/login?next=/jobs")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert problems == []
+
+
+def test_admin_creates_an_api_key_and_manages_a_user(live_server, browser, accounts):
+    """GIVEN an admin signed in through the login page (CSRF on, as in production)
+    WHEN they create an API key and then a user, and change that user's role
+    THEN the key is shown once and works, the user is listed with the new role; no console error on the way."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    problems, _ = watch(page)
+    accounts.ensure("admin")
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("E-mail").fill("someone@example.com")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Invalid e-mail or password.")
+    problems.clear()  # the 401 answer itself is logged by Chromium as a failed resource load
+    page.screenshot(path=str(SCREENSHOTS / "docpipe-login.png"), full_page=True)
+    sign_in_browser(page, live_server.url, accounts, "admin")
+
+    page.get_by_role("link", name="API keys").click()
+    expect(page.get_by_role("heading", name="API keys", level=1)).to_be_visible()
+    page.get_by_label("Name").fill("nightly import")
+    page.get_by_label("Role").select_option("operator")
+    page.get_by_label("Expires after (days)").fill("90")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("alert")).to_contain_text("Copy it now: it will not be shown again.")
+    key = page.get_by_label("The new API key").inner_text()
+    assert key.startswith("dp_") and len(key) == 52
+    expect(page.locator("tbody tr", has_text="nightly import")).to_contain_text("operator")
+    page.screenshot(path=str(SCREENSHOTS / "docpipe-api-keys.png"), full_page=True)
+    answer = live_server.app.test_client().get("/api/v1/users/me", headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200 and answer.get_json()["effective_role"] == "operator"
+
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("E-mail").fill("new.person@example.com")
+    page.get_by_label("Password").fill("long enough pw")
+    page.get_by_label("Role", exact=True).select_option("viewer")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.get_by_role("status")).to_contain_text("Created new.person@example.com with the viewer role.")
+    page.get_by_label("Role of new.person@example.com").select_option("operator")
+    page.get_by_role("button", name="Save role of new.person@example.com").click()
+    expect(page.get_by_role("status")).to_contain_text("new.person@example.com now has the operator role.")
+    expect(page.get_by_label("Role of new.person@example.com")).to_have_value("operator")
+    page.screenshot(path=str(SCREENSHOTS / "docpipe-users.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "docpipe-users-narrow.png"), full_page=True)
     assert problems == []

@@ -117,11 +117,3 @@ def test_markdown_blocks(tmp_path: Path) -> None:
         ("paragraph", "After.", None, False),
     ]
     assert document.tables[0].rows == [["a", "b"], ["1", "2"]]
-
-
-def test_json_is_read_as_text(tmp_path: Path) -> None:
-    path = tmp_path / "data.json"
-    path.write_text('{"greeting": "hello"}', encoding="utf-8")
-    detection, document = parse(path)
-    assert detection.mime_type == "application/json"
-    assert to_text(document) == '{"greeting": "hello"}'

@@ -5,7 +5,16 @@ from __future__ import annotations
 from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
-from wtforms import EmailField, Field, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    EmailField,
+    Field,
+    IntegerField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from webapp.auth.policy import ROLES
@@ -89,4 +98,4 @@ class UserCreateForm(FlaskForm):
         description="At least 8 characters. Tell the user through a channel you trust.",
         render_kw={"autocomplete": "new-password"},
     )
-    role = SelectField("Role", choices=[(role, role) for role in ROLES], default="viewer", validate_choice=True)
+    role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="viewer", validate_choice=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, make_response, redirect, render_template, url_for
+from wtforms import SelectChoice
 
 from webapp.api.auth import api_key_to_dict
 from webapp.auth.identity import current_identity
@@ -45,7 +46,7 @@ def _key_row(api_key: ApiKey) -> dict[str, Any]:
 def _key_form(owner: User, **kwargs: Any) -> ApiKeyForm:
     form = ApiKeyForm(**kwargs)
     allowed = [role for role in ROLES if ROLE_RANK[role] <= ROLE_RANK[owner.role]]
-    form.role.choices = [("", f"Same as mine ({owner.role})"), *((role, role) for role in reversed(allowed))]
+    form.role.choices = [SelectChoice("", f"Same as mine ({owner.role})"), *map(SelectChoice, reversed(allowed))]
     return form
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from wtforms import SelectChoice
 
 from webapp.api.pagination import page_limit
 from webapp.api.serializers import job_to_dict, pipeline_to_dict, result_to_dict
@@ -165,7 +166,9 @@ def _job_action(job_id: str, action, done: str, verb: str):
 
 def _upload_form(**kwargs: Any) -> UploadForm:
     form = UploadForm(**kwargs)
-    form.pipeline.choices = [(p.name, f"{p.name} (version {p.current_version})") for p in pipelines.list_pipelines()]
+    form.pipeline.choices = [
+        SelectChoice(p.name, f"{p.name} (version {p.current_version})") for p in pipelines.list_pipelines()
+    ]
     if not form.pipeline.data:
         form.pipeline.data = pipelines.DEFAULT_PIPELINE
     return form

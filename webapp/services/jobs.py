@@ -231,6 +231,7 @@ def get_result(job: Job) -> Result:
 
 def cancel_job(job: Job) -> Job:
     """Queued or running → cancelled. A running worker notices at its next stage boundary."""
+    was = job.status
     now = utcnow()
     changed = db.session.execute(
         update(Job)
@@ -238,7 +239,7 @@ def cancel_job(job: Job) -> Job:
         .values(status=CANCELLED, finished_at=now, lease_token=None, lease_expires_at=None)
     ).rowcount
     if changed:
-        audit.record("job.cancelled", "job", job.id, details={"was": job.status})
+        audit.record("job.cancelled", "job", job.id, details={"was": was})
     db.session.commit()
     db.session.refresh(job)
     if not changed:
@@ -250,6 +251,7 @@ def cancel_job(job: Job) -> Job:
 
 def retry_job(job: Job) -> Job:
     """Failed or cancelled → queued again, with a fresh budget of attempts."""
+    was = job.status
     now = utcnow()
     changed = db.session.execute(
         update(Job)
@@ -266,7 +268,7 @@ def retry_job(job: Job) -> Job:
         )
     ).rowcount
     if changed:
-        audit.record("job.retried", "job", job.id, details={"was": job.status})
+        audit.record("job.retried", "job", job.id, details={"was": was})
     db.session.commit()
     db.session.refresh(job)
     if not changed:

@@ -40,6 +40,9 @@ _TOOLS = {
     PPT: ("PowerPoint 97-2003 (.ppt)", "catppt", ["-d", "utf-8"]),
 }
 _FILEPASS = 0x002F  # BIFF record: the workbook is encrypted
+_BOUNDSHEET = 0x0085
+_EOF = 0x000A
+_GLOBALS_BYTES = 4 * 1024 * 1024
 
 
 class LegacyOfficeParser(Parser):
@@ -51,11 +54,11 @@ class LegacyOfficeParser(Parser):
         executable = shutil.which(program)
         if executable is None:
             raise UnsupportedFormatError(_missing_tool_message(label, program))
-        _refuse_encrypted(source.path, detection.mime_type)
+        sheet_names = _inspect(source.path, detection.mime_type)
         output = run_tool([executable, *arguments, str(source.path)], program)
         document = ParsedDocument()
         if detection.mime_type == XLS:
-            _sheets(document, output, options.get("tables", True))
+            _sheets(document, output, sheet_names, options.get("tables", True))
         else:
             for line in output.splitlines():
                 if line.strip():
@@ -130,12 +133,14 @@ class _Watchdog:
         self._timer.cancel()
 
 
-def _sheets(document: ParsedDocument, output: str, tables: bool) -> None:
+def _sheets(document: ParsedDocument, output: str, names: list[str], tables: bool) -> None:
     sheets = output.split("\f")
     if sheets and not sheets[-1].strip():
         sheets.pop()  # the break after the last sheet
-    for number, text in enumerate(sheets, start=1):
-        document.elements.append(Element("heading", f"Sheet {number}", page=number, level=1))
+    if len(names) != len(sheets):
+        names = [f"Sheet {number}" for number in range(1, len(sheets) + 1)]
+    for number, (name, text) in enumerate(zip(names, sheets, strict=True), start=1):
+        document.elements.append(Element("heading", name, page=number, level=1))
         rows = [row for row in csv.reader(io.StringIO(text.strip("\n"))) if any(cell.strip() for cell in row)]
         if not rows:
             continue
@@ -148,17 +153,20 @@ def _sheets(document: ParsedDocument, output: str, tables: bool) -> None:
         document.tables.append(table)
         index = len(document.tables) - 1
         document.elements.append(Element("table", table_text(table), page=number, table_index=index))
-    document.metadata["sheet_count"] = len(sheets)
+    document.metadata.update(sheet_count=len(sheets), sheets=names)
 
 
-def _refuse_encrypted(path: Path, mime_type: str) -> None:
+def _inspect(path: Path, mime_type: str) -> list[str]:
+    """Raise EncryptedFileError for a password-protected file; return an Excel workbook's worksheet names."""
     try:
         with olefile.OleFileIO(str(path)) as ole:
-            encrypted = _is_encrypted(ole, mime_type)
+            workbook = _workbook_globals(ole) if mime_type == XLS else b""
+            encrypted = _has_filepass(workbook) if mime_type == XLS else _is_encrypted(ole, mime_type)
     except (OSError, ValueError, struct.error, IndexError) as exc:
         raise CorruptFileError(f"the OLE2 container cannot be read: {exc}") from None
     if encrypted:
         raise EncryptedFileError("the document is password-protected")
+    return _sheet_names(workbook)
 
 
 def _is_encrypted(ole: olefile.OleFileIO, mime_type: str) -> bool:
@@ -167,26 +175,40 @@ def _is_encrypted(ole: olefile.OleFileIO, mime_type: str) -> bool:
             header = stream.read(12)
         # FIB: fEncrypted is bit 8 of the flags word at offset 0x0A.
         return len(header) >= 12 and bool(struct.unpack_from("<H", header, 0x0A)[0] & 0x0100)
-    if mime_type == XLS:
-        name = "Workbook" if ole.exists("Workbook") else "Book"
-        if not ole.exists(name):
-            return False
-        with ole.openstream(name) as stream:
-            data = stream.read(4096)
-        return _has_filepass(data)
-    if mime_type == PPT:
-        return ole.exists("EncryptedSummary")
-    return False
+    return mime_type == PPT and ole.exists("EncryptedSummary")
+
+
+def _workbook_globals(ole: olefile.OleFileIO) -> bytes:
+    for name in ("Workbook", "Book"):
+        if ole.exists(name):
+            with ole.openstream(name) as stream:
+                return stream.read(_GLOBALS_BYTES)
+    return b""
+
+
+def _records(data: bytes) -> list[tuple[int, bytes]]:
+    """BIFF records of the workbook globals, up to their EOF record."""
+    records, offset = [], 0
+    while offset + 4 <= len(data):
+        kind, length = struct.unpack_from("<HH", data, offset)
+        records.append((kind, data[offset + 4 : offset + 4 + length]))
+        if kind == _EOF:
+            break
+        offset += 4 + length
+    return records
 
 
 def _has_filepass(data: bytes) -> bool:
-    """FILEPASS follows the BOF record within the first few records of the workbook globals."""
-    offset = 0
-    for _ in range(20):
-        if offset + 4 > len(data):
-            return False
-        kind, length = struct.unpack_from("<HH", data, offset)
-        if kind == _FILEPASS:
-            return True
-        offset += 4 + length
-    return False
+    return any(kind == _FILEPASS for kind, _ in _records(data)[:20])
+
+
+def _sheet_names(data: bytes) -> list[str]:
+    names = []
+    for kind, body in _records(data):
+        # BOUNDSHEET8: stream position (4), visibility (1), type (1: 0 = worksheet), then a ShortXLUnicodeString.
+        if kind != _BOUNDSHEET or len(body) < 8 or body[5] != 0:
+            continue
+        count, high_byte = body[6], body[7] & 1
+        raw = body[8 : 8 + count * (2 if high_byte else 1)]
+        names.append(raw.decode("utf-16-le" if high_byte else "latin-1", errors="replace"))
+    return names

@@ -11,7 +11,7 @@ from __future__ import annotations
 from lxml import etree
 
 from webapp.pipeline.document import Element, Table
-from webapp.pipeline.parsers.xlsx import CellBudget
+from webapp.pipeline.parsers.xlsx import CellBudget, used_range
 from webapp.pipeline.render import table_text
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
@@ -109,7 +109,7 @@ def _own(paragraph: etree._Element, tag: str) -> list[etree._Element]:
 
 
 def table_rows(node: etree._Element, budget: CellBudget, cell_text) -> list[list[str]]:
-    """Rows of non-empty cells, trailing empties dropped, padded to one width; fully empty rows left out."""
+    """Rows with content, trimmed to the used columns and padded to one width; fully empty rows left out."""
     rows: list[list[str]] = []
     for row in _rows(node):
         cells: list[str] = []
@@ -127,8 +127,7 @@ def table_rows(node: etree._Element, budget: CellBudget, cell_text) -> list[list
             repeat = _repeat(row, f"{TABLE}number-rows-repeated")
             budget.spend(len(cells) * repeat)
             rows.extend(list(cells) for _ in range(repeat))
-    width = max((len(row) for row in rows), default=0)
-    return [row + [""] * (width - len(row)) for row in rows]
+    return used_range(rows)
 
 
 def _rows(node: etree._Element) -> list[etree._Element]:

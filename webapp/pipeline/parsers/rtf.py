@@ -112,7 +112,7 @@ class _Builder:
 
 class RtfParser(Parser):
     name = "rtf"
-    mime_types = {"application/rtf": 100, "text/rtf": 100}
+    mime_types = {"application/rtf": 100}
 
     def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
         data = source.path.read_bytes()

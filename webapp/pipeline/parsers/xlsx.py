@@ -107,7 +107,7 @@ def _add_sheet(document: ParsedDocument, sheet: Any, number: int, budget: CellBu
     # The declared dimension may be stale or hostile (A1:XFD1048576): rows are taken as wide as their own cells.
     sheet.reset_dimensions()
     try:
-        rows = _used_range(_text_rows(sheet.iter_rows(values_only=True), budget))
+        rows = used_range(_text_rows(sheet.iter_rows(values_only=True), budget))
     except _ERRORS as exc:
         raise CorruptFileError(f"sheet {sheet.title!r} cannot be read: {_reason(exc)}") from None
     if not rows:
@@ -134,7 +134,7 @@ def _text_rows(rows: Iterable[tuple[Any, ...]], budget: CellBudget) -> list[list
     return kept
 
 
-def _used_range(rows: list[list[str]]) -> list[list[str]]:
+def used_range(rows: list[list[str]]) -> list[list[str]]:
     """Drop the empty columns every row starts with, and pad rows to one width."""
     if not rows:
         return rows

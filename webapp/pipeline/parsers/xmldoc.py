@@ -23,7 +23,7 @@ _Piece = tuple[str, Any]
 
 class XmlParser(Parser):
     name = "xml"
-    mime_types = {"application/xml": 100, "text/xml": 100}
+    mime_types = {"application/xml": 100}
 
     def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
         document = ParsedDocument()

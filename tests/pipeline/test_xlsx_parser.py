@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bench.metrics import token_f1
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
+from webapp.pipeline.detect import XLSM, XLSX, detect
+from webapp.pipeline.document import Detection
+from webapp.pipeline.errors import CorruptFileError, LimitExceededError
+from webapp.pipeline.parsers.xlsx import XlsxParser
+from webapp.pipeline.render import to_markdown
+
+
+def _parse_xlsx(path: Path, **options):
+    return XlsxParser().parse(source(path), Detection(XLSX), {**OPTIONS, **options})
+
+
+@pytest.mark.parametrize(
+    ("name", "threshold"),
+    [
+        # docling's ground truth repeats chart data as extra tables and fills merged cells; we give each value once.
+        ("xlsx_docling_xlsx_01.xlsx", 0.75),
+        ("xlsx_docling_xlsx_05_table_with_title.xlsx", 0.98),
+        ("xlsx_vodafone.xlsx", 0.97),
+    ],
+)
+def test_xlsx_text_matches_ground_truth(name: str, threshold: float) -> None:
+    _, document = parse(corpus(name))
+    assert token_f1(to_markdown(document), expected_text(name)) >= threshold
+
+
+def test_one_heading_and_one_table_per_sheet() -> None:
+    _, document = parse(corpus("xlsx_tika_testEXCEL.xlsx"))
+    assert document.metadata["sheet_count"] == 3
+    assert document.metadata["sheets"] == ["Feuil1", "Feuil2", "Feuil3"]
+    headings = [(element.text, element.page) for element in document.elements if element.type == "heading"]
+    assert headings == [("Feuil1", 1), ("Feuil2", 2), ("Feuil3", 3)]
+    assert len(document.tables) == 1  # the other two sheets are empty
+    rows = document.tables[0].rows
+    assert rows[0][0] == "Sample Excel Worksheet - Numbers and their Squares"
+    assert ["", "Number", "Square"] in rows
+    assert ["", "15", "225"] in rows
+    assert document.tables[0].page == 1
+
+
+def test_core_properties_become_metadata() -> None:
+    _, document = parse(corpus("xlsx_tika_testEXCEL.xlsx"))
+    assert document.metadata["title"] == "Simple Excel document"
+    assert document.metadata["author"] == "Keith Bennett"
+    assert document.metadata["created"] == "2007-10-01T16:13:56Z"
+
+
+def test_empty_core_properties_give_no_invented_author_or_date() -> None:
+    """GIVEN a file whose docProps/core.xml is empty: openpyxl would report "openpyxl" and "now"."""
+    _, document = parse(corpus("xlsx_vodafone.xlsx"))
+    assert "author" not in document.metadata
+    assert "created" not in document.metadata
+
+
+def test_leading_empty_rows_and_columns_are_trimmed() -> None:
+    _, document = parse(corpus("xlsx_docling_xlsx_05_table_with_title.xlsx"))
+    rows = document.tables[0].rows
+    assert rows[0] == ["Number of freshwater ducks per year", ""]
+    assert rows[1] == ["Year", "Freshwater Ducks"]
+    assert rows[-1] == ["2024", "180"]
+
+
+def test_hidden_sheets_are_read_and_named() -> None:
+    _, document = parse(corpus("xlsx_docling_xlsx_01.xlsx"))
+    assert document.metadata["hidden_sheets"] == ["Sheet4"]
+    assert document.tables[-1].rows == [["header"], ["1"]]
+
+
+def _workbook(path: Path) -> Path:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Data"
+    sheet.append(["Name", "Amount", "When", "Paid"])
+    sheet.append(["Tea", 0.1 + 0.2, dt.datetime(2024, 3, 1), True])
+    sheet.append(["Coffee", 12.0, dt.datetime(2024, 3, 2, 14, 30), False])
+    sheet["F10"] = None  # touched, empty: must not widen the table
+    workbook.create_sheet("Empty")
+    workbook.properties.title = "Expenses"
+    workbook.save(path)
+    return path
+
+
+def test_generated_workbook_values(tmp_path: Path) -> None:
+    detection, document = parse(_workbook(tmp_path / "expenses.xlsx"))
+    assert detection.mime_type == XLSX
+    assert document.tables[0].rows == [
+        ["Name", "Amount", "When", "Paid"],
+        ["Tea", "0.3", "2024-03-01", "TRUE"],
+        ["Coffee", "12", "2024-03-02 14:30:00", "FALSE"],
+    ]
+    assert document.metadata["title"] == "Expenses"
+    assert document.metadata["sheets"] == ["Data", "Empty"]
+    assert "| Tea | 0.3 | 2024-03-01 | TRUE |" in to_markdown(document)
+
+
+def test_tables_option_off_gives_rows_as_paragraphs(tmp_path: Path) -> None:
+    document = _parse_xlsx(_workbook(tmp_path / "expenses.xlsx"), tables=False)
+    assert document.tables == []
+    assert "Tea\t0.3\t2024-03-01\tTRUE" in [element.text for element in document.elements]
+
+
+def test_cell_limit_names_the_limit(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    for row in range(40):
+        workbook.active.append([row] * 40)
+    workbook.save(tmp_path / "big.xlsx")
+    with pytest.raises(LimitExceededError, match="max_cells"):
+        _parse_xlsx(tmp_path / "big.xlsx", max_cells=1000)
+
+
+def _rewrite_member(path: Path, member: str, transform) -> None:
+    with zipfile.ZipFile(path) as archive:
+        contents = {info.filename: archive.read(info) for info in archive.infolist()}
+    contents[member] = transform(contents[member])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)
+
+
+def test_row_far_below_the_data_fails_fast_on_the_cell_limit(tmp_path: Path) -> None:
+    """GIVEN a sheet declaring the whole grid and a row number of 50 million: the gap must not be walked."""
+    path = _workbook(tmp_path / "far.xlsx")
+    far_row = b'<row r="50000000"><c r="A50000000" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
+    _rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: xml.replace(b"</sheetData>", far_row).replace(b'ref="A1:F10"', b'ref="A1:XFD1048576"'),
+    )
+    with pytest.raises(LimitExceededError, match="max_cells"):
+        _parse_xlsx(path)
+
+
+def test_openpyxl_warnings_become_document_warnings(tmp_path: Path) -> None:
+    """GIVEN a date-formatted cell whose serial number is no date: openpyxl warns (an error under pytest)."""
+    workbook = openpyxl.Workbook()
+    workbook.active["A1"] = 10**12
+    workbook.active["A1"].number_format = "yyyy-mm-dd"
+    workbook.save(tmp_path / "dates.xlsx")
+    document = _parse_xlsx(tmp_path / "dates.xlsx")
+    assert document.tables[0].rows == [["#VALUE!"]]
+    assert any("outside the limits for dates" in warning for warning in document.warnings)
+
+
+def test_macro_enabled_workbook_is_detected_and_read(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "macros.bin")
+    _rewrite_member(
+        path,
+        "[Content_Types].xml",
+        lambda xml: xml.replace(
+            b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+            b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        ),
+    )
+    detection, document = parse(path)
+    assert detection.mime_type == XLSM
+    assert document.tables[0].rows[1][0] == "Tea"
+
+
+def test_zip_bomb_is_rejected(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "bomb.xlsx")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", bytes(20 * 1024 * 1024))
+    with pytest.raises(LimitExceededError, match="archive expands too much"):
+        _parse_xlsx(path)
+
+
+def test_entity_bomb_is_rejected(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "entities.xlsx")
+    declaration = b'<!DOCTYPE worksheet [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: declaration + xml)  # openpyxl writes no <?xml?>
+    with pytest.raises(CorruptFileError, match="DOCTYPE or ENTITY"):
+        _parse_xlsx(path)
+
+
+def test_spreadsheet_package_without_a_workbook_is_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "fake.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/readme.txt", "no workbook here")
+    assert detect(source(path)).mime_type == XLSX
+    with pytest.raises(CorruptFileError, match="cannot be opened"):
+        _parse_xlsx(path)
+
+
+def test_damaged_sheet_xml_is_corrupt(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "damaged.xlsx")
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
+    with pytest.raises(CorruptFileError, match="sheet 'Data' cannot be read"):
+        _parse_xlsx(path)
