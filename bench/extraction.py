@@ -5,6 +5,9 @@
 Speed: every text PDF (pdf_*, not pdf_scan_*), one process, raw pypdfium2 get_text_range versus PdfParser plus
 both renderers, best of N alternating runs. Quality: every corpus file with NAME.expected.md/.txt whose format has a
 parser here; F1 over lower-cased \\w+ tokens (multisets), the definition tests/pipeline/conftest.py uses.
+Per format: every corpus file that is neither a PDF nor an image (those have their own measures), detected and
+parsed like the parse stage does, best of N: files read, typed failures, ms per file and mean F1 where ground
+truth exists.
 """
 
 from __future__ import annotations
@@ -122,6 +125,55 @@ def quality(corpus: Path) -> None:
     print(f"  all (with scans)    {sum(every) / len(every):.3f}  ({len(every)} files)")
 
 
+def formats(corpus: Path, repeat: int) -> None:
+    """ms per file and mean F1 for every parser over the corpus files that are neither PDFs nor images."""
+    files = sorted(
+        path
+        for path in corpus.iterdir()
+        if path.is_file()
+        and ".expected." not in path.name
+        and path.name not in ("README.md", "MANIFEST.tsv")
+        and not path.name.startswith(("pdf_", "img_", "bad_pdf_"))
+    )
+    rows: dict[str, dict[str, list]] = defaultdict(lambda: {"ms": [], "f1": [], "failed": []})
+    for path in files:
+        kind, best, document, failure = "(detect)", float("inf"), None, None
+        for _ in range(repeat):
+            started = time.perf_counter()
+            try:
+                detection = detect(source_for(path))
+                parser = parser_for(detection.mime_type)
+                kind = parser.name
+                document = parser.parse(source_for(path), detection, OPTIONS)
+                to_markdown(document)
+            except StageError as exc:
+                failure = exc.type
+            best = min(best, time.perf_counter() - started)
+        row = rows[kind]
+        row["ms"].append(best * 1000)
+        if failure:
+            row["failed"].append(f"{path.name}: {failure}")
+        reference = _ground_truth(path)
+        if document is not None and reference is not None:
+            row["f1"].append(token_f1(to_markdown(document), reference))
+    print(f"\nPer format over the corpus (no PDFs, no images), best of {repeat}:")
+    print(f"  {'parser':14s} {'files':>5s} {'failed':>6s} {'ms/file':>8s} {'max ms':>7s} {'F1 md':>6s}")
+    for kind, row in sorted(rows.items()):
+        f1 = f"{sum(row['f1']) / len(row['f1']):6.3f}" if row["f1"] else f"{'-':>6s}"
+        mean = sum(row["ms"]) / len(row["ms"])
+        print(f"  {kind:14s} {len(row['ms']):5d} {len(row['failed']):6d} {mean:8.1f} {max(row['ms']):7.1f} {f1}")
+        for failed in row["failed"]:
+            print(f"    typed failure: {failed}")
+
+
+def _ground_truth(path: Path) -> str | None:
+    for suffix in (".expected.md", ".expected.txt"):
+        expected = path.with_name(path.name + suffix)
+        if expected.exists():
+            return expected.read_text(encoding="utf-8", errors="replace")
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
@@ -129,6 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     speed(args.corpus, args.repeat)
     quality(args.corpus)
+    formats(args.corpus, args.repeat)
 
 
 if __name__ == "__main__":

@@ -169,7 +169,11 @@ def test_admin_creates_an_api_key_and_manages_a_user(live_server, browser, accou
     page.get_by_label("Password").fill("wrong password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Invalid e-mail or password.")
-    problems.clear()  # the 401 answer itself is logged by Chromium as a failed resource load
+    # Chromium logs the failed sign-in's 401 answer as a failed load; that one is expected, nothing else is.
+    assert problems == [
+        "console error: Failed to load resource: the server responded with a status of 401 (UNAUTHORIZED)"
+    ]
+    problems.clear()
     page.screenshot(path=str(SCREENSHOTS / "docpipe-login.png"), full_page=True)
     sign_in_browser(page, live_server.url, accounts, "admin")
 
@@ -184,6 +188,9 @@ def test_admin_creates_an_api_key_and_manages_a_user(live_server, browser, accou
     assert key.startswith("dp_") and len(key) == 52
     expect(page.locator("tbody tr", has_text="nightly import")).to_contain_text("operator")
     page.screenshot(path=str(SCREENSHOTS / "docpipe-api-keys.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(SCREENSHOTS / "docpipe-api-keys-narrow.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
     answer = live_server.app.test_client().get("/api/v1/users/me", headers={"Authorization": f"Bearer {key}"})
     assert answer.status_code == 200 and answer.get_json()["effective_role"] == "operator"
 

@@ -93,11 +93,11 @@ def test_page_limit() -> None:
         _parse_pdf(corpus("pdf_arxiv_2201.00200.pdf"), max_pages=5)
 
 
-def test_scanned_pdf_warns_that_ocr_is_not_there_yet() -> None:
-    _, document = parse(corpus("pdf_scan_image_only_german.pdf"))
+def test_scanned_pdf_with_ocr_turned_off_warns() -> None:
+    _, document = parse(corpus("pdf_scan_image_only_german.pdf"), ocr="never")
     assert document.signals["pages"] == 3
     assert document.signals["empty_pages"] == 3
-    assert document.warnings == ["3 of 3 pages have no text layer (scanned?); OCR comes with a later version"]
+    assert document.warnings == ["3 of 3 pages have no text layer (scanned?); OCR is turned off (parse.ocr)"]
     assert to_text(document) == ""
 
 

@@ -106,7 +106,8 @@ def _record_denial(status: int, policy: str | None, reason: str) -> None:
 
 
 def _template_helpers() -> dict:
-    identity = current_identity()
+    # Pages rendered without passing the policy hook (404s) still know who is signed in.
+    identity = current_identity() or (None if _is_api() else _session_identity())
 
     def can(permission: str) -> bool:
         return identity is not None and role_allows(identity.role, permission)

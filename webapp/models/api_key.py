@@ -20,7 +20,7 @@ class ApiKey(db.Model):
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     # The first characters of the key, shown in lists and used to find the row; not enough to use the key.
     prefix: Mapped[str] = mapped_column(String(16), nullable=False, unique=True)
-    # HMAC-SHA256 of the whole key under the server's secret: a leaked table is useless without it.
+    # SHA-256 of the whole key: the key holds 256 random bits, so the hash cannot be reversed or guessed.
     key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     # A narrower role than the user's, or None for the user's own role.
     role: Mapped[str | None] = mapped_column(String(16))

@@ -102,11 +102,11 @@ def _zip_container(path: Path, prefix: bytes) -> Detection:
     try:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
-            ooxml = _ooxml_type(archive, names)
+            known = _ooxml_type(archive, names) or _odf_member(archive, names)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         return _zip_from_local_headers(prefix)
-    if ooxml:
-        return ooxml
+    if known:
+        return known
     if "mimetype" in names and "META-INF/container.xml" in names:
         return Detection("application/epub+zip", reason="zip container: EPUB layout")
     return Detection("application/zip", reason="zip container of no known document type")
@@ -122,6 +122,16 @@ def _ooxml_type(archive: zipfile.ZipFile, names: list[str]) -> Detection | None:
             if macro and info.file_size <= _MAX_CONTENT_TYPES and macro[0] in archive.read(info):
                 return Detection(macro[1], reason=f"zip container: macro-enabled content type and {folder}")
             return Detection(mime, reason=f"zip container: [Content_Types].xml and {folder}")
+    return None
+
+
+def _odf_member(archive: zipfile.ZipFile, names: list[str]) -> Detection | None:
+    """ODF whose mimetype member is not the first, stored one (some writers compress it or put it later)."""
+    if "mimetype" not in names or "content.xml" not in names or archive.getinfo("mimetype").file_size > 100:
+        return None
+    value = archive.read("mimetype").strip()
+    if value.startswith(b"application/vnd.oasis.opendocument.") and value.isascii():
+        return Detection(value.decode("ascii"), reason="zip container: ODF mimetype member (not first)")
     return None
 
 

@@ -40,7 +40,7 @@ from webapp.pipeline.runner import NoHooks, PipelineFailed, RunHooks, run_pipeli
 log = logging.getLogger(__name__)
 
 # Imported once by the forkserver, so children start with them loaded.
-PRELOAD = ("webapp.pipeline.sandbox", "webapp.pipeline.parsers", "webapp.pipeline.stages")
+PRELOAD = ("webapp.pipeline.sandbox", "webapp.pipeline.parsers", "webapp.pipeline.stages", "warm_proto")
 # How often the parent asks the hooks whether the job was cancelled while the child works.
 POLL_SECONDS = 0.25
 CPU_GRACE_SECONDS = 10

@@ -55,8 +55,9 @@ def set_actor(actor_type: str, actor_id: str | None, actor_name: str | None) -> 
     _context.set(replace(_context.get(), actor_type=actor_type, actor_id=actor_id, actor_name=actor_name))
 
 
-def content_hash(event: AuditEvent) -> str:
-    """SHA-256 over the event's canonical JSON, which includes the previous event's hash."""
+def content_hash(event: Any) -> str:
+    """SHA-256 over the event's canonical JSON, which includes the previous event's hash. ``event`` is an
+    AuditEvent or a row with the same column names."""
     payload = {
         "at": isoformat(event.at),
         "actor": [event.actor_type, event.actor_id, event.actor_name],

@@ -115,12 +115,10 @@ def verify(batch: int = 5000) -> Verification:
     expected: str | None = None
     checked = 0
     after = 0
+    table = AuditEvent.__table__
     while True:
-        rows = list(
-            db.session.execute(
-                select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id).limit(batch)
-            ).scalars()
-        )
+        # Plain rows, not ORM objects: a million events verify in seconds instead of a minute.
+        rows = db.session.execute(select(table).where(table.c.id > after).order_by(table.c.id).limit(batch)).all()
         if not rows:
             return Verification(True, checked, head=expected)
         for event in rows:
@@ -139,7 +137,6 @@ def verify(batch: int = 5000) -> Verification:
             expected = event.hash
             checked += 1
         after = rows[-1].id
-        db.session.expunge_all()
 
 
 def head() -> dict[str, Any]:

@@ -51,6 +51,7 @@ class OdfParser(Parser):
         "application/vnd.oasis.opendocument.text-template": 90,
         "application/vnd.oasis.opendocument.spreadsheet-template": 90,
         "application/vnd.oasis.opendocument.presentation-template": 90,
+        "application/vnd.oasis.opendocument.graphics": 90,
     }
 
     def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)

@@ -21,6 +21,8 @@ _BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–])\s+(\S.*)$"
 _SPACING_ACCENT = re.compile(r"[ ]?([´`ˆ˜¨˚¸ˇ˘˝])[ ]?([A-Za-z])")
 _COMBINING = {"´": "\u0301", "`": "\u0300", "ˆ": "\u0302", "˜": "\u0303", "¨": "\u0308", "˚": "\u030a"}
 _COMBINING.update({"¸": "\u0327", "ˇ": "\u030c", "˘": "\u0306", "˝": "\u030b"})
+# A line ending in a hyphen after two letters, with no other hyphen in its last word: "para-", not "state-of-the-".
+_BROKEN_WORD = re.compile(r"(?:^|[\s(\"“‘])[^\W\d_]*[^\W\d_]{2}-$")
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 
 
@@ -59,7 +61,11 @@ def page_blocks(text: str) -> list[tuple[str, str]]:
 
 
 def ocr_blocks(paragraphs: list[list[str]]) -> list[tuple[str, str]]:
-    """(element type, text) pairs for OCR paragraphs given as lists of lines; a bulleted line starts a list item."""
+    """(element type, text) pairs for OCR paragraphs given as lists of lines; a bulleted line starts a list item.
+
+    Unlike PDFium, OCR cannot tell a word broken at the line end from a compound: "para-" + "graph" is taken for
+    a broken word (far more common in print), "state-of-the-" + "art" keeps its hyphens.
+    """
     blocks: list[tuple[str, str]] = []
     for lines in paragraphs:
         current: list[str] = []
@@ -67,12 +73,26 @@ def ocr_blocks(paragraphs: list[list[str]]) -> list[tuple[str, str]]:
         for line in lines:
             bullet = _BULLET.match(line)
             if bullet:
-                _close(blocks, kind, current)
+                _close_ocr(blocks, kind, current)
                 current, kind = [bullet.group(2)], "list_item"
             else:
                 current.append(line)
-        _close(blocks, kind, current)
+        _close_ocr(blocks, kind, current)
     return blocks
+
+
+def _close_ocr(blocks: list[tuple[str, str]], kind: str, lines: list[str]) -> None:
+    if not lines:
+        return
+    text = lines[0]
+    for line in lines[1:]:
+        if _BROKEN_WORD.search(text) and line[:1].islower():
+            text = text[:-1] + line
+        elif text.endswith("-") and line[:1].islower():
+            text = text + line
+        else:
+            text = text + " " + line
+    blocks.append((kind, text))
 
 
 def _compose_accent(match: re.Match[str]) -> str:

@@ -26,7 +26,7 @@ from webapp.pipeline.document import Detection, Element, ParsedDocument, Source,
 from webapp.pipeline.errors import CorruptFileError
 from webapp.pipeline.parsers.archive import check_archive
 from webapp.pipeline.parsers.officemeta import core_properties
-from webapp.pipeline.parsers.pptx_parts import chart_table, slide_comments
+from webapp.pipeline.parsers.pptx_parts import chart_table, diagram_texts, slide_comments
 from webapp.pipeline.render import table_text
 
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -97,12 +97,14 @@ class _SlideWalker:
             if isinstance(shape, GroupShape):
                 self._shapes(shape.shapes)
             elif getattr(shape, "has_table", False):
-                self._table([[_frame_text(cell.text_frame) if not cell.is_spanned else "" for cell in row.cells]
-                             for row in shape.table.rows])  # fmt: skip
+                self._table(_table_rows(shape.table))
             elif getattr(shape, "has_chart", False):
                 self._chart(shape)
             elif shape.has_text_frame:
                 self._text_frame(shape)
+            else:
+                for text in diagram_texts(shape):  # SmartArt: its text lives in a diagram data part
+                    self._add("paragraph", text)
 
     def _text_frame(self, shape: Any) -> None:
         kind = shape.placeholder_format.type if shape.is_placeholder else None
@@ -147,6 +149,11 @@ class _SlideWalker:
         text = text.strip()
         if text:
             self.document.elements.append(Element(kind, text, page=self.page, level=level, ordered=ordered))
+
+
+def _table_rows(table: Any) -> list[list[str]]:
+    # Cells a merge covers are empty, so columns stay aligned.
+    return [[_frame_text(cell.text_frame) if not cell.is_spanned else "" for cell in row.cells] for row in table.rows]
 
 
 def _frame_text(frame: Any) -> str:

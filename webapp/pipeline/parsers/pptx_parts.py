@@ -1,7 +1,8 @@
-"""Parts of a presentation python-pptx does not read (comments) or reads only for some chart types (chart data).
+"""Parts of a presentation python-pptx does not read (comments, SmartArt) or reads only for some charts (chart data).
 
-Both are read straight from the part's XML with the safe parser: chart data from the series caches every chart
-type shares, comments from the legacy (``p:cm``) and the modern (``p188:cm``) comment parts.
+All are read straight from the part's XML with the safe parser: chart data from the series caches every chart
+type shares, comments from the legacy (``p:cm``) and the modern (``p188:cm``) comment parts, SmartArt text from the
+diagram's data model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from webapp.pipeline.parsers.xlsx import cell_text
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+DGM = "{http://schemas.openxmlformats.org/drawingml/2006/diagram}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _COMMENT_RELATIONS = ("/comments", "/relationships/comments")
 _AUTHOR_RELATIONS = ("/commentAuthors", "/relationships/authors")
 # A chart's cache repeats the data sheet; past this many points the table stops (a chart is not a data store).
@@ -74,6 +77,24 @@ def _series_name(ser: etree._Element, number: int) -> str:
         node.text or "" for node in ser.iterfind(f"{C}tx//{A}t")
     ]
     return " ".join(" ".join(texts).split()) or f"Series {number}"
+
+
+def diagram_texts(shape: Any) -> list[str]:
+    """The text of each SmartArt node (one a paragraph), in the data model's order; [] for other shapes."""
+    relation_ids = next(shape.element.iter(f"{DGM}relIds"), None)
+    if relation_ids is None or not relation_ids.get(f"{R}dm"):
+        return []
+    try:
+        blob = shape.part.related_part(relation_ids.get(f"{R}dm")).blob
+    except KeyError:
+        return []
+    root = etree.fromstring(blob, safe_xml_parser())
+    texts = []
+    for point in root.iter(f"{DGM}pt"):
+        text = " ".join("".join(node.text or "" for node in point.iter(f"{A}t")).split())
+        if text:
+            texts.append(text)
+    return texts
 
 
 def slide_comments(part: Any) -> list[tuple[str, str]]:

@@ -1,0 +1,224 @@
+"""OCR with the real Tesseract program: scanned PDF pages, the parse.ocr modes, languages, and a missing engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from bench.metrics import token_f1
+from tests.pipeline.helpers import corpus, expected_text, parse, source
+from webapp.pipeline import ocr
+from webapp.pipeline.config import StageConfig, default_stages, validate_stages
+from webapp.pipeline.enrich.quality import assess_quality
+from webapp.pipeline.parsers.pdf_text import ocr_blocks
+from webapp.pipeline.render import to_markdown, to_text
+from webapp.pipeline.runner import PipelineFailed, run_pipeline
+
+
+def _merged_pdf(tmp_path: Path, *parts: tuple[str, list[int]]) -> Path:
+    """A PDF made of pages of corpus PDFs, e.g. a born-digital page followed by a scanned one."""
+    merged = pdfium.PdfDocument.new()
+    for name, pages in parts:
+        merged.import_pages(pdfium.PdfDocument(corpus(name)), pages)
+    path = tmp_path / "merged.pdf"
+    merged.save(path)
+    return path
+
+
+@pytest.fixture
+def no_tesseract(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(ocr.TESSERACT_ENV, str(tmp_path / "not-installed" / "tesseract"))
+
+
+# Observed: F1 1.0 and 0.997, mean word confidence 95.5 and 96.
+@pytest.mark.parametrize("name", ["pdf_scan_ocr_test.pdf", "pdf_scan_eng-ocr.pdf"])
+def test_scanned_pdf_is_read_with_ocr(name: str) -> None:
+    _, document = parse(corpus(name))
+    assert token_f1(to_markdown(document), expected_text(name)) >= 0.95
+    assert document.signals["ocr_pages"] == 1
+    assert document.signals["ocr_confidence"] > 85
+    assert document.signals["empty_pages"] == 0
+    assert document.warnings == []
+    assert all(element.page == 1 for element in document.elements)
+    # Paragraphs come from Tesseract's layout analysis, their lines joined.
+    assert all(element.type == "paragraph" and "\n" not in element.text for element in document.elements)
+
+
+def test_rotated_and_upside_down_pages_are_turned_upright() -> None:
+    """GIVEN a scan whose pages are upright, upside down, and turned 90 and 270 degrees."""
+    _, document = parse(corpus("pdf_scan_nemotron_multipage.pdf"))
+    by_page = {number: to_text_of_page(document, number) for number in range(1, 5)}
+    for text in by_page.values():
+        assert "Docling bundles PDF document conversion to JSON and Markdown" in text
+    assert document.signals["ocr_pages"] == 4
+    assert document.signals["ocr_confidence"] > 85
+
+
+def to_text_of_page(document, number: int) -> str:
+    return " ".join(element.text for element in document.elements if element.page == number and element.text)
+
+
+def test_auto_never_reads_born_digital_pages_with_ocr(tmp_path: Path) -> None:
+    """GIVEN a text page followed by a scanned page WHEN parsing with ocr=auto THEN only the scan is OCR'd."""
+    path = _merged_pdf(tmp_path, ("pdf_arxiv_2201.00200.pdf", [0]), ("pdf_scan_ocr_test.pdf", [0]))
+    _, document = parse(path)
+    assert document.signals["ocr_pages"] == 1
+    assert document.signals["pages"] == 2 and document.signals["empty_pages"] == 0
+    assert "Local heating due to convective overshooting" in to_text_of_page(document, 1)
+    assert (
+        to_text_of_page(document, 2)
+        == "Docling bundles PDF document conversion to JSON and Markdown in an easy self contained package"
+    )
+
+
+def test_born_digital_pdf_has_no_ocr_signals() -> None:
+    _, document = parse(corpus("pdf_arxiv_2201.00200.pdf"))
+    assert "ocr_pages" not in document.signals
+
+
+def test_always_prefers_ocr_over_a_text_layer() -> None:
+    """GIVEN a scan whose embedded OCR layer runs words together ("Servingretirees")."""
+    _, layer = parse(corpus("pdf_scan_scanned.pdf"), ocr="auto")
+    _, document = parse(corpus("pdf_scan_scanned.pdf"), ocr="always")
+    assert "Servingretirees" in to_text(layer)
+    assert document.signals["ocr_pages"] == 1
+    assert "Servingretirees" not in to_text(document)
+    assert "retirees" in to_text(document)
+
+
+def test_ocr_page_cap(tmp_path: Path) -> None:
+    _, document = parse(corpus("pdf_scan_nemotron_multipage.pdf"), ocr_max_pages=1)
+    assert document.signals["ocr_pages"] == 1
+    assert document.signals["empty_pages"] == 3
+    assert "3 pages beyond this pipeline's OCR limit of 1 pages were not read with OCR" in document.warnings
+
+
+def test_blank_pages_are_not_sent_to_tesseract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN Tesseract behind a wrapper that logs each run WHEN a PDF has a blank page and a scanned one
+    THEN only the scanned page is read: a blank page is recognised from its pixels."""
+    log = tmp_path / "calls.log"
+    wrapper = tmp_path / "tesseract"
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec tesseract "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv(ocr.TESSERACT_ENV, str(wrapper))
+    merged = pdfium.PdfDocument.new()
+    merged.new_page(612, 792)
+    merged.import_pages(pdfium.PdfDocument(corpus("pdf_scan_tika_testOCR.pdf")), [0])
+    path = tmp_path / "blank.pdf"
+    merged.save(path)
+    _, document = parse(path)
+    assert document.signals["ocr_pages"] == 1
+    assert document.signals["empty_pages"] == 1
+    assert log.read_text().split() == ["--list-langs", "stdin"]
+
+
+def test_language_option_reaches_tesseract() -> None:
+    _, german = parse(corpus("pdf_scan_image_only_german.pdf"), ocr_languages=["deu"], ocr_max_pages=1)
+    assert "München" in to_text(german)
+    assert "Ludwigstraße" in to_text(german)
+
+
+def test_missing_engine_keeps_text_pages_and_warns(tmp_path: Path, no_tesseract: None) -> None:
+    """GIVEN Tesseract is not installed WHEN a PDF has a text page and a scanned page
+    THEN the job succeeds with the text, a warning says what was not read, and the quality score shows it."""
+    path = _merged_pdf(tmp_path, ("pdf_arxiv_2201.00200.pdf", [0]), ("pdf_scan_ocr_test.pdf", [0]))
+    result = run_pipeline(source(path), default_stages())
+    assert "Local heating due to convective overshooting" in result["text"]
+    assert "OCR engine not installed: 1 page without text was not read" in result["quality"]["warnings"]
+    assert "1 of 2 pages has no text — a scan without OCR?" in result["quality"]["warnings"]
+    assert result["quality"]["score"] <= 0.7
+
+
+def test_missing_engine_on_a_scan_only_pdf_fails_with_the_hint(no_tesseract: None) -> None:
+    with pytest.raises(PipelineFailed) as failure:
+        run_pipeline(source(corpus("pdf_scan_ocr_test.pdf")), default_stages())
+    assert failure.value.error["type"] == "empty_document"
+    assert failure.value.error["stage"] == "parse"
+    assert "OCR engine not installed: 1 page without text was not read" in failure.value.error["message"]
+
+
+def test_missing_engine_signals_reach_quality(no_tesseract: None) -> None:
+    _, document = parse(corpus("pdf_scan_ocr_test.pdf"))
+    assert document.signals["ocr_available"] is False
+    quality = assess_quality(document, to_text(document))
+    assert quality["score"] == 0.0
+    assert "OCR engine not installed: 1 page without text was not read" in quality["warnings"]
+
+
+def test_installed_languages_lists_tesseracts_data() -> None:
+    languages = ocr.installed_languages()
+    assert languages is not None
+    assert {"eng", "deu", "fra", "spa"} <= languages
+    assert "osd" not in languages
+
+
+def test_installed_languages_is_none_without_the_program(no_tesseract: None) -> None:
+    assert ocr.installed_languages() is None
+
+
+def test_missing_language_falls_back_with_a_warning() -> None:
+    assert ocr.resolve_languages(["deu", "eng"]) == ("deu+eng", [])
+    assert ocr.resolve_languages(["eng", "zzz"]) == ("eng", ["OCR languages not installed: zzz; read with eng"])
+    assert ocr.resolve_languages(["zzz"]) == ("eng", ["OCR languages not installed: zzz; read with eng"])
+
+
+def _parse_stage(**options) -> list[dict]:
+    stages = [config.to_dict() for config in default_stages()]
+    stages[2] = StageConfig("parse", options).to_dict()
+    return stages
+
+
+@pytest.mark.parametrize(
+    ("languages", "message"),
+    [
+        (["eng", "xyz"], "language 'xyz' is not installed; installed: deu, eng, fra, spa"),
+        (["en"], "'en' is not a Tesseract language code (three letters, e.g. eng, deu, chi_sim)"),
+        (["osd"], "'osd' is not a Tesseract language code (three letters, e.g. eng, deu, chi_sim)"),
+        (["eng; rm -rf /"], "'eng; rm -rf /' is not a Tesseract language code (three letters, e.g. eng, deu, chi_sim)"),
+        ([], 'must name at least one language, e.g. ["eng"]'),
+        (["eng", "eng"], "lists a language more than once"),
+        ("eng", "must be a list of strings"),
+    ],
+)
+def test_ocr_languages_are_validated_when_a_pipeline_is_saved(languages, message: str) -> None:
+    _, errors = validate_stages(_parse_stage(ocr_languages=languages))
+    assert [error.to_dict() for error in errors] == [{"field": "stages[2].options.ocr_languages", "message": message}]
+
+
+def test_installed_languages_pass_validation() -> None:
+    _, errors = validate_stages(_parse_stage(ocr_languages=["deu", "eng", "fra", "spa"]))
+    assert errors == []
+
+
+def test_without_tesseract_well_formed_languages_are_accepted(no_tesseract: None) -> None:
+    """The web server may run without Tesseract; the worker warns at run time instead."""
+    _, errors = validate_stages(_parse_stage(ocr_languages=["xyz"]))
+    assert errors == []
+
+
+def test_parse_tsv_groups_words_into_lines_and_paragraphs() -> None:
+    rows = [
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext",
+        "1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t",
+        "4\t1\t1\t1\t1\t0\t0\t0\t10\t10\t-1\t",
+        "5\t1\t1\t1\t1\t1\t0\t0\t10\t10\t90\tHello",
+        "5\t1\t1\t1\t1\t2\t0\t0\t10\t10\t80\tworld,",
+        "5\t1\t1\t1\t2\t1\t0\t0\t10\t10\t70\tagain.",
+        "5\t1\t1\t1\t2\t2\t0\t0\t10\t10\t95\t ",
+        "5\t1\t2\t1\t1\t1\t0\t0\t10\t10\t60\tNext",
+    ]
+    page = ocr.parse_tsv("\n".join(rows) + "\n")
+    assert page.paragraphs == [["Hello world,", "again."], ["Next"]]
+    assert page.words == 4
+    assert page.confidence == 75.0
+
+
+def test_ocr_blocks_join_lines_and_find_list_items() -> None:
+    paragraphs = [["A para-", "graph on state-of-the-", "art lines"], ["• one item", "continues", "• two"]]
+    assert ocr_blocks(paragraphs) == [
+        ("paragraph", "A paragraph on state-of-the-art lines"),
+        ("list_item", "one item continues"),
+        ("list_item", "two"),
+    ]
