@@ -7,9 +7,9 @@ PORT ?= 8000
 export PORT
 
 # Debian packages the project needs at run time (libmagic: content sniffing).
-APT_RUNTIME := libmagic1
+APT_RUNTIME := libmagic1 catdoc
 # ...and for the tests (a real browser for the dashboard tests).
-APT_TEST := libmagic1 chromium
+APT_TEST := libmagic1 catdoc chromium
 
 .PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench clean
 

@@ -62,7 +62,7 @@ def _assert_no_tesseract_left() -> None:
     assert _tesseract_processes() == []
 
 
-def _all_succeeded(calls: list[tuple]) -> list[tuple]:
+def _all_succeeded() -> list[tuple]:
     names = [stage.name for stage in default_stages()]
     expected: list[tuple] = []
     for index, name in enumerate(names):
@@ -77,7 +77,7 @@ def test_same_result_and_hooks_as_in_process(name: str) -> None:
     result = run_isolated(source(corpus(name)), default_stages(), isolated)
     assert set(result.pop("timings")) == set(expected.pop("timings"))
     assert result == expected
-    assert isolated.calls == in_process.calls == _all_succeeded(in_process.calls)
+    assert isolated.calls == in_process.calls == _all_succeeded()
 
 
 def test_typed_failure_is_the_same_as_in_process() -> None:

@@ -39,8 +39,9 @@ from webapp.pipeline.runner import NoHooks, PipelineFailed, RunHooks, run_pipeli
 
 log = logging.getLogger(__name__)
 
-# Imported once by the forkserver, so children start with them loaded.
-PRELOAD = ("webapp.pipeline.sandbox", "webapp.pipeline.parsers", "webapp.pipeline.stages", "warm_proto")
+# Imported once by the forkserver, so children start with them loaded; the warm-up comes last (it freezes the heap).
+PRELOAD = ("webapp.pipeline.sandbox", "webapp.pipeline.parsers", "webapp.pipeline.stages")
+WARMUP = "webapp.pipeline.sandbox_warmup"
 # How often the parent asks the hooks whether the job was cancelled while the child works.
 POLL_SECONDS = 0.25
 CPU_GRACE_SECONDS = 10
@@ -264,7 +265,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
     with _context_lock:
         if _forkserver is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([*PRELOAD, *_main_imports()])
+            context.set_forkserver_preload([*PRELOAD, *_main_imports(), WARMUP])
             _forkserver = context
         return _forkserver
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,16 @@ class AuditContext:
     actor_name: str | None = "docpipe"
     ip: str | None = None
     request_id: str | None = None
+
+
+# Called with each new event inside its transaction (the webhook outbox listens here), so whatever a
+# listener writes commits or rolls back together with the change and its audit event.
+_listeners: list[Callable[[AuditEvent], None]] = []
+
+
+def subscribe(listener: Callable[[AuditEvent], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 _context: contextvars.ContextVar[AuditContext] = contextvars.ContextVar("audit_context", default=AuditContext())  # noqa: B039 - frozen
@@ -110,6 +121,8 @@ def record(
     event.hash = content_hash(event)
     db.session.add(event)
     db.session.flush()
+    for listener in _listeners:
+        listener(event)
     return event
 
 
