@@ -79,10 +79,13 @@ def process_job(job_id: str, worker_id: str) -> str | None:
     log.info("job %s attempt %s started", job_id, attempt)
     try:
         stages = stages_from_json(job.pipeline_version.stages)
-        source = _source(job)
+        stored_path = job.stored_file.path if job.stored_file else None
+        filename, size_bytes, sha256 = job.filename, job.size_bytes, job.sha256
         version_id = job.pipeline_version_id
         db.session.commit()
-        with LeaseKeeper(app, job_id, token):
+        # A stored file that vanished is reported by the ingest stage as a typed error.
+        with LeaseKeeper(app, job_id, token), get_storage().local_copy(stored_path) as local_path:
+            source = Source(path=local_path, filename=filename, size_bytes=size_bytes, sha256=sha256)
             output = run_pipeline(source, stages, hooks)
     except StopPipeline:
         db.session.rollback()
@@ -98,13 +101,6 @@ def process_job(job_id: str, worker_id: str) -> str | None:
         error = {"type": "internal", "message": f"{type(exc).__name__}: {exc}"[:500], "stage": None, "retryable": True}
         return _finish_failed(hooks, error)
     return _finish_succeeded(hooks, version_id, output)
-
-
-def _source(job: Job) -> Source:
-    storage = get_storage()
-    # A stored file that vanished is reported by the ingest stage as a typed error.
-    path = storage.path(job.stored_file.path) if job.stored_file else storage.root / "missing"
-    return Source(path=path, filename=job.filename, size_bytes=job.size_bytes, sha256=job.sha256)
 
 
 def _finish_succeeded(hooks: JobHooks, version_id: str, output: dict[str, Any]) -> str | None:

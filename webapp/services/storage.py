@@ -6,6 +6,8 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -58,6 +60,12 @@ class LocalStorage:
             tmp.unlink(missing_ok=True)
             raise
         return StoredBlob(relpath=relpath, sha256=digest.hexdigest(), size_bytes=size)
+
+    @contextmanager
+    def local_copy(self, relpath: str | None) -> Iterator[Path]:
+        """The stored file as a local path for the duration of the block (here: the file itself). A missing
+        file yields a path that does not exist, for the ingest stage to report."""
+        yield self.path(relpath) if relpath else self.root / ".missing"
 
     def path(self, relpath: str) -> Path:
         resolved = (self.root / relpath).resolve()
