@@ -39,6 +39,9 @@ class Config:
     JOB_MAX_ATTEMPTS: int = _env_int("DOCPIPE_JOB_MAX_ATTEMPTS", 3)
     # A queued job whose message was sent this long ago without being picked up is sent again.
     JOB_REQUEUE_AFTER_SECONDS: int = _env_int("DOCPIPE_JOB_REQUEUE_AFTER_SECONDS", 600)
+    # Backpressure: with this many jobs waiting, submissions get 429 and Retry-After (0: no limit).
+    MAX_QUEUED: int = _env_int("DOCPIPE_MAX_QUEUED", 10000)
+    BUSY_RETRY_AFTER_SECONDS: int = _env_int("DOCPIPE_BUSY_RETRY_AFTER_SECONDS", 30)
     WORKER_HEARTBEAT_SECONDS: int = _env_int("DOCPIPE_WORKER_HEARTBEAT_SECONDS", 10)
     # Huey runs tasks inline (no consumer) when true: used by tests of the web layer alone.
     QUEUE_IMMEDIATE: bool = _env_bool("DOCPIPE_QUEUE_IMMEDIATE", False)
@@ -69,6 +72,14 @@ class Config:
     # Audit events older than this are purged daily (a checkpoint keeps the chain verifiable); 0 keeps all.
     AUDIT_RETENTION_DAYS: int = _env_int("DOCPIPE_AUDIT_RETENTION_DAYS", 365)
 
+    # Webhooks. Receivers on loopback or private networks are refused unless this is on (tests, internal
+    # receivers; never in production). Link-local and cloud metadata addresses are refused even then.
+    WEBHOOK_ALLOW_PRIVATE: bool = _env_bool("DOCPIPE_WEBHOOK_ALLOW_PRIVATE", False)
+    # The whole of one delivery attempt (connect, send, response headers and body), at most 30 s.
+    WEBHOOK_TIMEOUT_SECONDS: float = float(_env("DOCPIPE_WEBHOOK_TIMEOUT_SECONDS", "15") or 15)
+    # An endpoint whose every delivery failed for this long is disabled (with the reason shown).
+    WEBHOOK_DISABLE_AFTER_HOURS: int = _env_int("DOCPIPE_WEBHOOK_DISABLE_AFTER_HOURS", 72)
+
     LOG_LEVEL: str = _env("DOCPIPE_LOG_LEVEL", "INFO") or "INFO"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     JSON_SORT_KEYS = False
@@ -98,3 +109,21 @@ class ProductionConfig(Config):
         secret = config.get("SECRET_KEY") or ""
         if len(secret) < 32 or secret.lower() in WEAK_SECRETS or len(set(secret)) < 10:
             raise RuntimeError("DOCPIPE_SECRET_KEY must be set to at least 32 random characters in production")
+        if config.get("WEBHOOK_ALLOW_PRIVATE"):
+            raise RuntimeError(
+                "DOCPIPE_WEBHOOK_ALLOW_PRIVATE must not be set in production: webhooks could reach internal services"
+            )
+        redis_url = config.get("REDIS_URL")
+        if redis_url and not _redis_is_safe(redis_url):
+            # Huey's messages are pickles: whoever can write to this Redis can run code in every worker.
+            raise RuntimeError("DOCPIPE_REDIS_URL must carry a password (or use a loopback host) in production")
+
+
+def _redis_is_safe(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return True
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1") or (parts.hostname or "").startswith("127.")
+    return loopback or bool(parts.password)

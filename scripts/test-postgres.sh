@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the database-facing tests a second time on PostgreSQL (the production database).
+# Runs the database-facing tests a second time on PostgreSQL and Redis (the production back ends).
 # The URL defaults to the test machines' server; set DOCPIPE_TEST_PG_URL to use another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,5 +18,6 @@ then
   echo "NOTE: PostgreSQL at $URL is not reachable: the PostgreSQL pass is skipped on this machine." >&2
   exit 0
 fi
-echo "=== the database-facing tests again, on PostgreSQL ($URL)"
-DOCPIPE_TEST_DATABASE_URL="$URL" "$PY" -m pytest -q -m "not slow" --ignore=tests/pipeline
+REDIS="${DOCPIPE_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+echo "=== the database-facing tests again, on PostgreSQL ($URL) with the Redis queue ($REDIS)"
+DOCPIPE_TEST_DATABASE_URL="$URL" DOCPIPE_TEST_REDIS_URL="$REDIS" "$PY" -m pytest -q -m "not slow" --ignore=tests/pipeline

@@ -50,6 +50,8 @@ def multipart_body(fields: dict[str, str | tuple[bytes, str]]) -> tuple[bytes, s
 def _test_config(data_dir: Path, database_url: str, **overrides) -> dict:
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     config.update(DATA_DIR=str(data_dir), DATABASE_URL=database_url)
+    # DOCPIPE_TEST_REDIS_URL runs the queue (PriorityRedisHuey) and rate limits on a real Redis.
+    config["REDIS_URL"] = os.environ.get("DOCPIPE_TEST_REDIS_URL") or None
     config.update(overrides)
     return config
 
@@ -104,6 +106,11 @@ def app(make_app) -> Iterator[Flask]:
     app = make_app()
     with app.app_context():
         _empty_tables()
+        if app.config["REDIS_URL"]:
+            import redis
+
+            # The queue, its schedule and the rate-limit counters start empty in every test.
+            redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
         from webapp.services.pipelines import ensure_default_pipeline
 
         ensure_default_pipeline()

@@ -202,3 +202,27 @@ def test_delete_removes_job_result_and_stored_file(app, client, work_queue):
     assert client.get(f"/api/v1/jobs/{job_id}").status_code == 404
     assert client.get(f"/api/v1/jobs/{job_id}/result").status_code == 404
     assert [path for path in storage.rglob("*") if path.is_file()] == []
+
+
+def test_backpressure_refuses_submissions_while_the_queue_is_full(make_app):
+    """GIVEN DOCPIPE_MAX_QUEUED=2 and two waiting jobs WHEN a third is submitted THEN 429 problem+json with
+    Retry-After and nothing stored; once the queue drains, submissions are accepted again."""
+    app = make_app(MAX_QUEUED=2, BUSY_RETRY_AFTER_SECONDS=7)
+    with app.app_context():
+        from webapp.services.pipelines import ensure_default_pipeline
+
+        ensure_default_pipeline()
+    client = Accounts(app).client("operator")
+    assert submit(client, b"one").status_code == 202
+    assert submit(client, b"two").status_code == 202
+    refused = submit(client, b"three")
+    assert refused.status_code == 429
+    assert refused.content_type == "application/problem+json"
+    assert refused.headers["Retry-After"] == "7" and refused.get_json()["queued"] == 2
+    assert len(client.get("/api/v1/jobs").get_json()["items"]) == 2
+    with app.app_context():
+        from webapp.services.processing import process_job
+
+        for item in client.get("/api/v1/jobs").get_json()["items"]:
+            process_job(item["id"], "test-worker")
+    assert submit(client, b"three again").status_code == 202

@@ -14,6 +14,7 @@ PLACEHOLDERS = {
     "user_id": "usr_missing",
     "key_id": "key_missing",
     "fmt": "text",
+    "event_id": "1",
     "filename": "css/docpipe.css",
 }
 ROLES_AND_ANON = (None, *ROLES)

@@ -42,3 +42,24 @@ def test_production_refuses_weak_secrets(secret):
 
 def test_production_accepts_a_real_secret():
     ProductionConfig.check({"SECRET_KEY": "k3J9-xQ2v_Lm8Pz4rT7wYb1Nc6Hd0Fs5Ae2Gu9Ik"})
+
+
+@pytest.mark.parametrize(
+    "url,safe",
+    [
+        ("redis://127.0.0.1:6379/0", True),
+        ("redis://localhost:6379/0", True),
+        ("redis://:s3cret@redis.internal:6379/0", True),
+        ("rediss://user:s3cret@redis.example.com:6380/0", True),
+        ("unix:///run/redis.sock", True),
+        ("redis://redis.internal:6379/0", False),
+        ("redis://10.0.0.5:6379", False),
+    ],
+)
+def test_production_refuses_an_unauthenticated_remote_redis(url, safe):
+    config = {"SECRET_KEY": "k3J9-xQ2v_Lm8Pz4rT7wYb1Nc6Hd0Fs5Ae2Gu9Ik", "REDIS_URL": url}
+    if safe:
+        ProductionConfig.check(config)
+    else:
+        with pytest.raises(RuntimeError, match="DOCPIPE_REDIS_URL"):
+            ProductionConfig.check(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,23 @@ def test_limit_options_are_validated(options: dict, field: str, message: str) ->
     stages = [config.to_dict() for config in _stages(**options)]
     _, errors = validate_stages(stages)
     assert [error.to_dict() for error in errors] == [{"field": f"stages[2].options.{field}", "message": message}]
+
+
+def test_two_worker_threads_run_jobs_at_once() -> None:
+    """A worker runs two jobs at a time from two threads: each gets its own child and its own hooks calls."""
+    names = ["pdf_arxiv_2201.00200.pdf", "html_tika_testHTML.html"] * 4
+    results: dict[int, tuple[dict, RecordingHooks]] = {}
+
+    def work(index: int) -> None:
+        hooks = RecordingHooks()
+        results[index] = (run_isolated(source(corpus(names[index])), default_stages(), hooks), hooks)
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(len(names))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == list(range(len(names)))
+    for index, (result, hooks) in results.items():
+        assert result["metadata"]["mime_type"] == ("application/pdf" if index % 2 == 0 else "text/html")
+        assert hooks.calls == _all_succeeded()

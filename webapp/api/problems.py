@@ -25,7 +25,11 @@ def from_service_error(exc: ServiceError) -> Response:
     extra = dict(exc.extra)
     if isinstance(exc, ValidationFailed):
         extra["errors"] = [error.to_dict() for error in exc.errors]
-    return problem(exc.status, exc.title, exc.detail, exc.type, **extra)
+    response = problem(exc.status, exc.title, exc.detail, exc.type, **extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def from_http_exception(exc: HTTPException) -> Response:

@@ -8,6 +8,7 @@ from webapp.models.result import Result
 from webapp.models.stored_file import StoredFile
 from webapp.models.user import User
 from webapp.models.user_session import UserSession
+from webapp.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from webapp.models.worker import Worker
 
 __all__ = [
@@ -22,5 +23,9 @@ __all__ = [
     "StoredFile",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "Worker",
 ]

@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.models import AuditCheckpoint, AuditEvent
 from webapp.pipeline.config import FieldError
 from webapp.services import audit
-from webapp.services.errors import ValidationFailed
+from webapp.services.errors import NotFoundError, ValidationFailed
 from webapp.services.jobs import decode_cursor, encode_cursor
 from webapp.timeutil import parse_rfc3339, utcnow
 
@@ -97,6 +97,24 @@ def iter_events(filters: AuditFilters, batch: int = 1000) -> Iterator[AuditEvent
         yield from rows
         before = rows[-1].id
         db.session.expunge_all()
+
+
+def get_event(event_id: int) -> AuditEvent:
+    event = db.session.get(AuditEvent, event_id)
+    if event is None:
+        raise NotFoundError(f"there is no audit event {event_id}: it may have been purged")
+    return event
+
+
+def neighbours(event: AuditEvent) -> tuple[AuditEvent | None, int | None]:
+    """The event just before ``event`` in the chain (to check its link) and the id of the one just after."""
+    older = db.session.execute(
+        select(AuditEvent).where(AuditEvent.id < event.id).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar()
+    newer = db.session.execute(
+        select(AuditEvent.id).where(AuditEvent.id > event.id).order_by(AuditEvent.id).limit(1)
+    ).scalar()
+    return older, newer
 
 
 @dataclass(slots=True)

@@ -38,6 +38,18 @@ class ValidationFailed(ServiceError):
         self.errors = errors
 
 
+class BusyError(ServiceError):
+    """Backpressure: come back later (``retry_after`` seconds)."""
+
+    status = 429
+    title = "Too many requests"
+    type = "/problems/busy"
+
+    def __init__(self, detail: str, retry_after: int, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 class PayloadTooLargeError(ServiceError):
     status = 413
     title = "Payload too large"

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from webapp import queue
 from webapp.extensions import db
@@ -19,7 +19,7 @@ from webapp.models import Job, JobStageRun, Result, StoredFile
 from webapp.models.job import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STATUSES
 from webapp.pipeline.config import FieldError
 from webapp.services import audit
-from webapp.services.errors import ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
+from webapp.services.errors import BusyError, ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
 from webapp.services.pipelines import get_pipeline
 from webapp.services.storage import FileTooLargeError, get_storage
 from webapp.timeutil import parse_rfc3339, utcnow
@@ -78,6 +78,7 @@ def submit_job(
     labels: dict[str, Any] | None = None,
 ) -> Job:
     """Store the upload, record the job, commit, then ring the queue's doorbell."""
+    ensure_queue_has_room()
     pipeline = get_pipeline(pipeline_ref or "default")
     version = pipeline.current()
     limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
@@ -128,6 +129,23 @@ def submit_job(
         raise
     queue.enqueue_job(job.id, job.priority)
     return job
+
+
+def ensure_queue_has_room() -> None:
+    """Refuse new work while DOCPIPE_MAX_QUEUED jobs already wait, instead of growing without bound."""
+    limit = int(current_app.config["MAX_QUEUED"])
+    if limit <= 0:
+        return
+    # Counting stops at the limit: cheap however long the queue is.
+    waiting = db.session.execute(
+        select(func.count()).select_from(select(Job.id).where(Job.status == QUEUED).limit(limit).subquery())
+    ).scalar_one()
+    if waiting >= limit:
+        raise BusyError(
+            f"{waiting} jobs are already waiting (the limit is {limit}); try again shortly",
+            retry_after=int(current_app.config["BUSY_RETRY_AFTER_SECONDS"]),
+            queued=waiting,
+        )
 
 
 def _clean_filename(name: str | None) -> str:
