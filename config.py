@@ -34,6 +34,13 @@ class Config:
     SECRET_KEY: str | None = _env("DOCPIPE_SECRET_KEY")
 
     MAX_UPLOAD_MB: int = _env_int("DOCPIPE_MAX_UPLOAD_MB", 100)
+    # Where uploads are kept: unset → the data dir's files/ folder; file:///path; or s3://bucket/optional/prefix.
+    STORAGE_URL: str | None = _env("DOCPIPE_STORAGE_URL")
+    # For s3:// storage. The endpoint of MinIO, Ceph, ... (unset → AWS); credentials from the AWS_* variables,
+    # ~/.aws files or an instance role. Addressing style auto|path|virtual (unset → path with an endpoint).
+    S3_ENDPOINT_URL: str | None = _env("DOCPIPE_S3_ENDPOINT_URL")
+    S3_REGION: str | None = _env("DOCPIPE_S3_REGION")
+    S3_ADDRESSING_STYLE: str | None = _env("DOCPIPE_S3_ADDRESSING_STYLE")
     # A running job's lease: a worker renews it while it works; when it lapses the job is recovered.
     JOB_LEASE_SECONDS: int = _env_int("DOCPIPE_JOB_LEASE_SECONDS", 60)
     JOB_MAX_ATTEMPTS: int = _env_int("DOCPIPE_JOB_MAX_ATTEMPTS", 3)
@@ -90,6 +97,8 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
     WTF_CSRF_ENABLED = False
+    # Files stay in the test's data dir whatever the environment says; the S3 tests set their own.
+    STORAGE_URL = None
     # Cheap hashes keep the suite fast; the algorithm and code path are the production ones.
     PASSWORD_TIME_COST = 1
     PASSWORD_MEMORY_KIB = 8192

@@ -147,13 +147,15 @@ def small_documents(corpus: Path, count: int) -> list[Path]:
     return [chosen[index % len(chosen)] for index in range(count)]
 
 
-def per_job_ms(run, files: list[Path]) -> list[float]:
-    times = []
+def per_job_ms(files: list[Path]) -> tuple[list[float], list[float]]:
+    """Each document in-process then isolated, alternating, so both see the same machine load."""
+    in_process, isolated = [], []
     for path in files:
-        started = time.perf_counter()
-        run(source_for(path), default_stages())
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+        for run, times in ((run_pipeline, in_process), (run_isolated, isolated)):
+            started = time.perf_counter()
+            run(source_for(path), default_stages())
+            times.append((time.perf_counter() - started) * 1000)
+    return in_process, isolated
 
 
 def rss_kib() -> int:
@@ -166,8 +168,7 @@ def rss_kib() -> int:
 def bench_sandbox(corpus: Path, overhead_jobs: int, jobs: int) -> None:
     files = small_documents(corpus, overhead_jobs)
     run_isolated(source_for(files[0]), default_stages())  # the forkserver starts once per worker process
-    in_process = per_job_ms(run_pipeline, files)
-    isolated = per_job_ms(run_isolated, files)
+    in_process, isolated = per_job_ms(files)
     extra = [b - a for a, b in zip(in_process, isolated, strict=True)]
     print(f"Sandbox cost over {len(files)} small documents ({len(set(files))} distinct), ms per job:")
     print(f"  {'':14s} {'mean':>7s} {'p50':>7s} {'p95':>7s}")

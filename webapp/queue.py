@@ -39,9 +39,12 @@ def get_huey(app: Flask | None = None) -> Huey:
 def _build(app: Flask) -> Huey:
     immediate = bool(app.config.get("QUEUE_IMMEDIATE"))
     redis_url = app.config.get("REDIS_URL")
+    # results=False: tasks report to the database; stored return values would pile up in the queue's storage.
     if redis_url:
-        return PriorityRedisHuey("docpipe", url=redis_url, immediate=immediate, utc=True)
-    return SqliteHuey("docpipe", filename=app.config["QUEUE_FILE"], immediate=immediate, utc=True, timeout=30)
+        return PriorityRedisHuey("docpipe", url=redis_url, immediate=immediate, utc=True, results=False)
+    return SqliteHuey(
+        "docpipe", filename=app.config["QUEUE_FILE"], immediate=immediate, utc=True, timeout=30, results=False
+    )
 
 
 def enqueue_job(job_id: str, priority: int) -> bool:

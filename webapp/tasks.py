@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 from flask import Flask
 from huey import Huey, crontab
 
 from webapp.extensions import db
+
+
+def first_in_period(huey: Huey, name: str, period_seconds: int = 60) -> bool:
+    """True for exactly one caller per period across every consumer sharing this queue's storage.
+
+    Every consumer schedules the periodic tasks (so losing any one of them loses nothing); this atomic
+    put-if-empty on the shared storage lets only the first of them do the work in each period.
+    """
+    bucket = int(time.time() // period_seconds)
+    if not huey.put_if_empty(f"docpipe.periodic.{name}.{bucket}", 1):
+        return False
+    huey.delete(f"docpipe.periodic.{name}.{bucket - 2}")
+    return True
 
 
 def register(huey: Huey, app: Flask) -> SimpleNamespace:
@@ -23,7 +37,9 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
                 db.session.remove()
 
     @huey.periodic_task(crontab(minute="*"), name="docpipe.recover_jobs")
-    def recover_jobs() -> dict:
+    def recover_jobs() -> dict | None:
+        if not first_in_period(huey, "recover_jobs"):
+            return None
         with app.app_context():
             try:
                 report = recovery.recover_jobs()
@@ -32,7 +48,9 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
                 db.session.remove()
 
     @huey.periodic_task(crontab(hour="3", minute="17"), name="docpipe.purge_audit")
-    def purge_audit() -> int:
+    def purge_audit() -> int | None:
+        if not first_in_period(huey, "purge_audit", period_seconds=3600):
+            return None
         with app.app_context():
             try:
                 days = int(app.config["AUDIT_RETENTION_DAYS"])

@@ -139,3 +139,20 @@ def service_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The caller's environment without any DOCPIPE_* settings, pointed at ``data_dir``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("DOCPIPE_")}
     return env | {"DOCPIPE_DATA_DIR": str(data_dir), "DOCPIPE_ADMIN_PASSWORD": "e2e-admin-password"} | extra
+
+
+PG_ADMIN_URL = os.environ.get("DOCPIPE_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("DOCPIPE_TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def production_env(data_dir: Path, database: str = "docpipe_e2e", **extra: str) -> dict[str, str]:
+    """A fresh PostgreSQL database and an empty Redis database for real processes in production mode."""
+    import psycopg
+    import redis
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return service_env(data_dir, DOCPIPE_DATABASE_URL=f"{base}/{database}", DOCPIPE_REDIS_URL=REDIS_URL, **extra)

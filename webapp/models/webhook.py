@@ -4,6 +4,7 @@ an endpoint, and each attempt of a delivery."""
 from __future__ import annotations
 
 from datetime import datetime
+
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 

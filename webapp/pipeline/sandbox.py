@@ -10,10 +10,13 @@ run in a child that the parent can kill without losing anything of its own:
 - The wall clock (``parse.timeout_seconds``) is the parent's: it kills the child's whole process group (OCR
   processes included) and fails the stage that was running with a ``timeout`` error.
 
-Children come from a multiprocessing *forkserver* that imported the pipeline once: a new child costs ~7 ms,
-against ~95 ms for re-importing the parsers. A fresh process per document, rather than a pool of reused ones,
-keeps every limit per document (RLIMIT_CPU counts a process's whole life) and returns all of a document's
-memory to the system when it ends; see bench/ocr_and_limits.py for the measurements.
+Every document gets a fresh process, never a reused one: each limit then holds per document (RLIMIT_CPU counts a
+process's whole life, RLIMIT_AS cannot be raised again), nothing a document did to a library's state reaches the
+next, and all its memory goes back to the system when it ends. Children are forked by a multiprocessing
+*forkserver* that imported and warmed the pipeline once (``sandbox_warmup``): ~5 ms to a running child, against
+~95 ms for a fresh interpreter importing the parsers. That fork is off the job's path too: a spare child is
+started while the previous job runs and waits for its document, and a finished child is collected by a later
+call rather than waited for. Measured in bench/ocr_and_limits.py.
 """
 
 from __future__ import annotations
@@ -45,6 +48,10 @@ WARMUP = "webapp.pipeline.sandbox_warmup"
 # How often the parent asks the hooks whether the job was cancelled while the child works.
 POLL_SECONDS = 0.25
 CPU_GRACE_SECONDS = 10
+# Idle children kept ready: one per worker thread (the worker runs two).
+SPARES = 2
+# A finished job's child that has not exited after this long is killed.
+LINGER_SECONDS = 30
 _MIB = 1024 * 1024
 
 
@@ -80,34 +87,32 @@ def run_isolated(
     """
     hooks = hooks or NoHooks()
     limits = limits or Limits.from_stages(stages)
-    context = _context()
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child_main, args=(sender, source, stages, limits), name=f"docpipe-{source.filename}"[:60], daemon=True
-    )
-    child.start()
-    sender.close()
+    _reap()
+    child = _spares.take()
     try:
-        return _Supervisor(child, receiver, hooks, limits, stages).run()
-    finally:
-        receiver.close()
-        _kill(child)
+        child.connection.send((source, stages, limits))
+    except OSError:  # the spare died while idle (killed from outside): use a new one
         child.close()
+        child = _Child.start()
+        child.connection.send((source, stages, limits))
+    try:
+        _spares.refill()  # forks the next job's child while this one works
+        result = _Supervisor(child, hooks, limits, stages).run()
+    except BaseException:
+        child.close()
+        raise
+    with _lock:
+        _finished.append((time.monotonic(), child))  # it is exiting: collected later, nobody waits for it
+    return result
 
 
 class _Supervisor:
     """The parent's side: relays the child's messages to the hooks, enforces the clock, watches for cancellation."""
 
-    def __init__(
-        self,
-        child: multiprocessing.process.BaseProcess,
-        receiver: Connection,
-        hooks: RunHooks,
-        limits: Limits,
-        stages: list[StageConfig],
-    ) -> None:
+    def __init__(self, child: _Child, hooks: RunHooks, limits: Limits, stages: list[StageConfig]) -> None:
         self.child = child
-        self.receiver = receiver
+        self.receiver = child.connection
+        self.process = child.process
         self.hooks = hooks
         self.limits = limits
         self.deadline = time.monotonic() + limits.timeout_seconds
@@ -125,7 +130,7 @@ class _Supervisor:
                         retryable=False,
                     )
                 )
-            ready = wait([self.receiver, self.child.sentinel], timeout=min(remaining, POLL_SECONDS))
+            ready = wait([self.receiver, self.process.sentinel], timeout=min(remaining, POLL_SECONDS))
             if self.receiver in ready or self.receiver.poll():
                 try:
                     message = self.receiver.recv()
@@ -134,7 +139,7 @@ class _Supervisor:
                 result = self._handle(message)
                 if result is not None:
                     return result
-            elif self.child.sentinel in ready:
+            elif self.process.sentinel in ready:
                 self._child_died()
             else:
                 self.hooks.check_cancelled()  # what a stage's ctx.check_cancelled does in-process
@@ -159,8 +164,8 @@ class _Supervisor:
         return None
 
     def _child_died(self) -> None:
-        self.child.join(5)
-        code = self.child.exitcode
+        self.process.join(5)
+        code = self.process.exitcode
         if code is not None and code < 0:
             self._fail(LimitExceededError(self._signal_message(-code)))
         self._fail(InternalError(f"the parsing process ended unexpectedly (exit status {code})"))
@@ -181,7 +186,7 @@ class _Supervisor:
         )
 
     def _fail(self, exc: StageError) -> None:
-        _kill(self.child)
+        self.child.kill()
         duration_ms = int(round((time.perf_counter() - self.stage_started) * 1000))
         error = exc.to_dict(self.stage)
         self.hooks.stage_failed(self.stage or "", duration_ms, error)
@@ -195,17 +200,82 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def _kill(child: multiprocessing.process.BaseProcess) -> None:
-    """End the child and everything it started: OCR processes share its process group, and may outlive it."""
-    if child.pid is None:
-        return
-    try:
-        os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # no group (left already, or not yet made)
-    if child.exitcode is None:
-        child.kill()
-    child.join()
+@dataclass(slots=True)
+class _Child:
+    """A child process and the parent's end of its pipe (the document goes down it, progress comes back)."""
+
+    process: multiprocessing.process.BaseProcess
+    connection: Connection
+
+    @classmethod
+    def start(cls) -> _Child:
+        context = _context()
+        parent_end, child_end = context.Pipe()
+        process = context.Process(target=_child_main, args=(child_end,), name="docpipe-sandbox", daemon=True)
+        process.start()
+        child_end.close()
+        return cls(process, parent_end)
+
+    def kill(self) -> None:
+        """End the child and everything it started: OCR processes share its process group, and may outlive it."""
+        if self.process.pid is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # no group (left already, or not yet made)
+        if self.process.exitcode is None:
+            self.process.kill()
+        self.process.join()
+
+    def close(self) -> None:
+        self.connection.close()
+        self.kill()
+        self.process.close()
+
+
+class _Spares:
+    """Children started ahead of need, waiting for a document: a job never waits for a fork (~5 ms)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._idle: list[_Child] = []
+
+    def take(self) -> _Child:
+        with _lock:
+            idle, self._idle = self._idle, []
+        child = None
+        for spare in idle:
+            if child is None and spare.process.exitcode is None:
+                child = spare
+            elif spare.process.exitcode is None:
+                with _lock:
+                    self._idle.append(spare)
+            else:
+                spare.close()
+        return child or _Child.start()
+
+    def refill(self) -> None:
+        with _lock:
+            if len(self._idle) >= self.size:
+                return
+        spare = _Child.start()
+        with _lock:
+            self._idle.append(spare)
+
+
+def _reap() -> None:
+    """Close the children of finished jobs that have exited; kill any that linger."""
+    now = time.monotonic()
+    with _lock:
+        finished = list(_finished)
+        _finished.clear()
+    for ended, child in finished:
+        if child.process.exitcode is not None or now - ended > LINGER_SECONDS:
+            child.close()
+        else:
+            with _lock:
+                _finished.append((ended, child))
 
 
 # --- the child ---------------------------------------------------------------------------------------------------
@@ -230,21 +300,25 @@ class _PipeHooks:
         """The parent watches for cancellation and kills this process."""
 
 
-def _child_main(sender: Connection, source: Source, stages: list[StageConfig], limits: Limits) -> None:
+def _child_main(connection: Connection) -> None:
     os.setpgrp()  # so the parent can kill OCR processes with the child
+    try:
+        source, stages, limits = connection.recv()
+    except EOFError:
+        return  # an unused spare: the parent closed it, or is gone
     _set_limits(limits)
     try:
-        output = run_pipeline(source, stages, _PipeHooks(sender))
+        output = run_pipeline(source, stages, _PipeHooks(connection))
     except PipelineFailed:
         return  # the parent has the failure from stage_failed
     except Exception:  # noqa: BLE001 (reported to the parent, which raises it there)
-        sender.send(("crashed", traceback.format_exc()[-4000:]))
+        connection.send(("crashed", traceback.format_exc()[-4000:]))
         return
     try:
-        sender.send(("result", output))
+        connection.send(("result", output))
     except MemoryError:
         error = LimitExceededError("the result is larger than the memory limit allows").to_dict("output")
-        sender.send(("failed", "output", 0, error))
+        connection.send(("failed", "output", 0, error))
 
 
 def _set_limits(limits: Limits) -> None:
@@ -256,13 +330,16 @@ def _set_limits(limits: Limits) -> None:
 
 # --- the forkserver ----------------------------------------------------------------------------------------------
 
-_context_lock = threading.Lock()
+_lock = threading.Lock()
 _forkserver: multiprocessing.context.ForkServerContext | None = None
+# Children whose job is done, with the time it was: they exit on their own and are closed by a later call.
+_finished: list[tuple[float, _Child]] = []
+_spares = _Spares(SPARES)
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
     global _forkserver
-    with _context_lock:
+    with _lock:
         if _forkserver is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([*PRELOAD, *_main_imports(), WARMUP])

@@ -1,20 +1,30 @@
-"""The blob store: uploaded files on a local (or shared, mounted) filesystem."""
+"""The blob store: uploaded files on a local (or shared, mounted) filesystem, or in an S3-compatible bucket.
+
+``DOCPIPE_STORAGE_URL`` picks the backend: unset or ``file:///path`` → :class:`LocalStorage`,
+``s3://bucket/optional/prefix`` → :class:`webapp.services.storage_s3.S3Storage`. Either way a stored file is known
+by the same kind of relative path (``ab/cd/<uuid>``), so the database does not depend on the backend and a
+``files/`` folder copied into a bucket under the prefix keeps working.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
+from urllib.parse import unquote, urlsplit
 
-from flask import current_app
+from flask import Flask, current_app
 
 _CHUNK = 1024 * 1024
+_EXTENSION = "docpipe.storage"
+_lock = threading.Lock()
 
 
 class FileTooLargeError(Exception):
@@ -30,6 +40,75 @@ class StoredBlob:
     size_bytes: int
 
 
+class Storage(Protocol):
+    """What the rest of Docpipe needs from a blob store."""
+
+    def save(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
+        """Store the stream under a new random relpath; FileTooLargeError (and nothing stored) past max_bytes."""
+        ...
+
+    def local_copy(self, relpath: str | None) -> AbstractContextManager[Path]:
+        """The stored file as a local path for the duration of the block; a path that does not exist when the
+        file is missing (or relpath is None), for the ingest stage to report."""
+        ...
+
+    def exists(self, relpath: str) -> bool: ...
+
+    def delete(self, relpath: str) -> None:
+        """Remove the file; a missing file is not an error."""
+        ...
+
+    def check(self) -> dict[str, Any]:
+        """Health details with a ``status`` of "ok" or "error" and the ``backend`` name."""
+        ...
+
+
+def new_relpath() -> str:
+    name = uuid.uuid4().hex
+    return f"{name[:2]}/{name[2:4]}/{name}"
+
+
+def check_relpath(relpath: str) -> str:
+    """A relpath as ``save`` made it: relative, no ``.`` or ``..`` parts, no empty parts."""
+    parts = relpath.split("/")
+    if not relpath or relpath.startswith("/") or "\\" in relpath or any(p in ("", ".", "..") for p in parts):
+        raise ValueError("stored path escapes the storage root")
+    return relpath
+
+
+class LimitedReader:
+    """Reads a stream through while counting and hashing it; raises FileTooLargeError once it passes max_bytes,
+    so an upload is never read whole into memory to find out."""
+
+    def __init__(self, stream: BinaryIO, max_bytes: int) -> None:
+        self._stream = stream
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def read(self, size: int) -> bytes:
+        chunk = self._stream.read(size)
+        if not chunk:
+            return b""
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise FileTooLargeError(self.max_bytes)
+        self._digest.update(chunk)
+        return chunk
+
+    def read_full(self, size: int) -> bytes:
+        """Exactly ``size`` bytes, or fewer only at the end of the stream (a socket may return short reads)."""
+        parts: list[bytes] = []
+        wanted = size
+        while wanted > 0 and (chunk := self.read(min(wanted, _CHUNK))):
+            parts.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(parts)
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
+
+
 class LocalStorage:
     """Files live under ``root`` at a random path; writes go to a temp file first so readers never see a
     partial file, and the rename makes the file appear whole."""
@@ -38,20 +117,14 @@ class LocalStorage:
         self.root = Path(root)
 
     def save(self, stream: BinaryIO, max_bytes: int) -> StoredBlob:
-        name = uuid.uuid4().hex
-        relpath = f"{name[:2]}/{name[2:4]}/{name}"
+        relpath = new_relpath()
         target = self.root / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".part")
-        digest = hashlib.sha256()
-        size = 0
+        reader = LimitedReader(stream, max_bytes)
         try:
             with tmp.open("wb") as out:
-                while chunk := stream.read(_CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FileTooLargeError(max_bytes)
-                    digest.update(chunk)
+                while chunk := reader.read(_CHUNK):
                     out.write(chunk)
                 out.flush()
                 os.fsync(out.fileno())
@@ -59,12 +132,11 @@ class LocalStorage:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        return StoredBlob(relpath=relpath, sha256=digest.hexdigest(), size_bytes=size)
+        return StoredBlob(relpath=relpath, sha256=reader.hexdigest(), size_bytes=reader.size)
 
     @contextmanager
     def local_copy(self, relpath: str | None) -> Iterator[Path]:
-        """The stored file as a local path for the duration of the block (here: the file itself). A missing
-        file yields a path that does not exist, for the ingest stage to report."""
+        """Here the stored file itself: it is already local."""
         yield self.path(relpath) if relpath else self.root / ".missing"
 
     def path(self, relpath: str) -> Path:
@@ -73,10 +145,13 @@ class LocalStorage:
             raise ValueError("stored path escapes the storage root")
         return resolved
 
+    def exists(self, relpath: str) -> bool:
+        return self.path(relpath).is_file()
+
     def delete(self, relpath: str) -> None:
         self.path(relpath).unlink(missing_ok=True)
 
-    def check(self) -> dict:
+    def check(self) -> dict[str, Any]:
         """Write, read back and remove a probe file: proves the store is mounted and writable."""
         self.root.mkdir(parents=True, exist_ok=True)
         probe = self.root / f".probe-{uuid.uuid4().hex}"
@@ -87,5 +162,31 @@ class LocalStorage:
         return {"status": "ok" if ok else "error", "backend": "local", "free_bytes": usage.free}
 
 
-def get_storage() -> LocalStorage:
-    return LocalStorage(current_app.config["STORAGE_DIR"])
+def storage_from_config(config: Mapping[str, Any]) -> Storage:
+    """The backend ``STORAGE_URL`` names. Builds clients but does no network I/O."""
+    url = config.get("STORAGE_URL")
+    if not url:
+        return LocalStorage(config["STORAGE_DIR"])
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValueError(f"DOCPIPE_STORAGE_URL {url!r}: a file URL needs an absolute path, e.g. file:///srv/files")
+        return LocalStorage(unquote(parts.path))
+    if parts.scheme == "s3":
+        from webapp.services.storage_s3 import s3_storage_from_config
+
+        return s3_storage_from_config(config)
+    raise ValueError(f"DOCPIPE_STORAGE_URL {url!r}: the scheme must be file:// or s3://")
+
+
+def get_storage(app: Flask | None = None) -> Storage:
+    """The app's storage, built on first use and kept for the life of the process (its clients are
+    thread-safe and reuse their connections)."""
+    app = app or current_app._get_current_object()
+    storage = app.extensions.get(_EXTENSION)
+    if storage is None:
+        with _lock:
+            storage = app.extensions.get(_EXTENSION)
+            if storage is None:
+                storage = app.extensions[_EXTENSION] = storage_from_config(app.config)
+    return storage
