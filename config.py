@@ -49,6 +49,8 @@ class Config:
     # Backpressure: with this many jobs waiting, submissions get 429 and Retry-After (0: no limit).
     MAX_QUEUED: int = _env_int("DOCPIPE_MAX_QUEUED", 10000)
     BUSY_RETRY_AFTER_SECONDS: int = _env_int("DOCPIPE_BUSY_RETRY_AFTER_SECONDS", 30)
+    # How often (cluster-wide) lost and orphaned jobs are looked for; the consumers' heartbeat runs it.
+    RECOVERY_INTERVAL_SECONDS: int = _env_int("DOCPIPE_RECOVERY_INTERVAL_SECONDS", 30)
     WORKER_HEARTBEAT_SECONDS: int = _env_int("DOCPIPE_WORKER_HEARTBEAT_SECONDS", 10)
     # Huey runs tasks inline (no consumer) when true: used by tests of the web layer alone.
     QUEUE_IMMEDIATE: bool = _env_bool("DOCPIPE_QUEUE_IMMEDIATE", False)

@@ -7,8 +7,7 @@ VENV="${VENV:-.venv}"
 WEB_WORKERS="${DOCPIPE_WEB_WORKERS:-2}"
 QUEUE_WORKERS="${DOCPIPE_QUEUE_WORKERS:-2}"
 
-"$VENV/bin/gunicorn" --bind "0.0.0.0:${PORT}" --workers "$WEB_WORKERS" --threads 4 \
-  --graceful-timeout 20 --access-logfile - wsgi:app &
+PORT="$PORT" DOCPIPE_WEB_WORKERS="$WEB_WORKERS" "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app &
 web=$!
 # Poll the queue at least every 0.25 s when idle: huey's default backs off to 10 s, which a user who
 # uploads one document after a quiet hour would wait through.

@@ -59,6 +59,22 @@ def enqueue_job(job_id: str, priority: int) -> bool:
     return True
 
 
+def enqueue_webhook(delivery_id: str, delay: float | None = None) -> bool:
+    """Ring the doorbell for a committed webhook delivery, now or after ``delay`` seconds. Like jobs, a
+    failure is logged, not raised: the delivery is pending in the database and resend_due finds it."""
+    get_huey()
+    task = current_app.extensions["docpipe.tasks"].deliver_webhook
+    try:
+        if delay:
+            task.schedule((delivery_id,), delay=delay)
+        else:
+            task(delivery_id)
+    except Exception:
+        log.warning("could not enqueue webhook delivery %s; it is sent again later", delivery_id, exc_info=True)
+        return False
+    return True
+
+
 def queue_depth() -> dict:
     huey = get_huey()
     return {"depth": huey.pending_count(), "backend": "redis" if isinstance(huey, PriorityRedisHuey) else "sqlite"}

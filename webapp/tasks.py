@@ -25,7 +25,7 @@ def first_in_period(huey: Huey, name: str, period_seconds: int = 60) -> bool:
 
 
 def register(huey: Huey, app: Flask) -> SimpleNamespace:
-    from webapp.services import audit_log, processing, recovery
+    from webapp.services import audit_log, processing
     from webapp.services.workers import worker_identity
 
     @huey.task(name="docpipe.process_job")
@@ -33,17 +33,6 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
         with app.app_context():
             try:
                 return processing.process_job(job_id, worker_identity())
-            finally:
-                db.session.remove()
-
-    @huey.periodic_task(crontab(minute="*"), name="docpipe.recover_jobs")
-    def recover_jobs() -> dict | None:
-        if not first_in_period(huey, "recover_jobs"):
-            return None
-        with app.app_context():
-            try:
-                report = recovery.recover_jobs()
-                return {"requeued": report.requeued, "resent": report.resent, "gave_up": report.gave_up}
             finally:
                 db.session.remove()
 
@@ -58,4 +47,4 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
             finally:
                 db.session.remove()
 
-    return SimpleNamespace(process_job=process_job, recover_jobs=recover_jobs, purge_audit=purge_audit)
+    return SimpleNamespace(process_job=process_job, purge_audit=purge_audit)

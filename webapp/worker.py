@@ -8,7 +8,9 @@ import threading
 from webapp import create_app
 from webapp.extensions import db
 from webapp.queue import get_huey
+from webapp.services import recovery
 from webapp.services.workers import Heartbeat, forget, worker_identity
+from webapp.tasks import first_in_period
 
 app = create_app()
 huey = get_huey(app)
@@ -26,9 +28,15 @@ def _start_heartbeat() -> None:
         with app.app_context():
             # Connections inherited from a parent process must not be shared.
             db.engine.dispose(close=False)
-        _heartbeat = Heartbeat(app, worker_identity(), app.config["WORKER_HEARTBEAT_SECONDS"])
+        _heartbeat = Heartbeat(app, worker_identity(), app.config["WORKER_HEARTBEAT_SECONDS"], _maintenance)
         _heartbeat.start()
         atexit.register(_stop_heartbeat)
+
+
+def _maintenance() -> None:
+    """Every consumer offers to run the recovery each beat; one of them does, once per interval."""
+    if first_in_period(huey, "recover_jobs", int(app.config["RECOVERY_INTERVAL_SECONDS"])):
+        recovery.recover_jobs()
 
 
 def _stop_heartbeat() -> None:

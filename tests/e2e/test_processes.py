@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import time
 
 import pytest
 
@@ -43,6 +42,7 @@ def test_a_killed_consumer_loses_nothing_and_duplicates_nothing(service):
     'running' until its lease expires, the periodic recovery of a new consumer requeues it, and it completes
     exactly once: one result, attempt 2, the dead attempt's stages marked failed."""
     service.env["DOCPIPE_JOB_LEASE_SECONDS"] = "3"
+    service.env["DOCPIPE_RECOVERY_INTERVAL_SECONDS"] = "1"
     service.start_web()
     victim = service.start_consumer()
     job_id = service.submit(corpus_file("pdf_large_DA-619p.pdf"))["id"]
@@ -50,8 +50,7 @@ def test_a_killed_consumer_loses_nothing_and_duplicates_nothing(service):
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(10)
     assert service.job(job_id)["status"] == "running"
-    # Let the dead worker's lease run out, so the new consumer's first recovery pass finds it.
-    time.sleep(3.5)
+    # The new consumer's heartbeat runs the recovery every second; it requeues the job once the lease lapses.
     service.start_consumer()
     job = service.wait_finished(job_id, timeout=120)
     assert job["status"] == "succeeded", job["error"]

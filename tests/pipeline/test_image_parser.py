@@ -49,7 +49,7 @@ def test_corpus_images_are_read(name: str, words: list[str]) -> None:
 
 
 def test_image_mime_types_go_to_the_image_parser() -> None:
-    for mime in ("image/png", "image/jpeg", "image/tiff", "image/webp", "image/gif", "image/bmp"):
+    for mime in ("image/png", "image/jpeg", "image/tiff", "image/webp", "image/gif", "image/bmp", "image/x-ms-bmp"):
         assert best_parser(mime).name == "image"
 
 

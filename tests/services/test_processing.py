@@ -126,3 +126,17 @@ def test_cancel_while_running_stops_between_stages(app):
             hooks.check_cancelled()
         assert db.session.get(Job, job_id).status == "cancelled"
         assert db.session.get(Result, job_id) is None
+
+
+def test_queued_jobs_are_resent_soon_when_the_queue_lost_its_messages(app):
+    """GIVEN a queued job whose message vanished (the queue was flushed, as a Redis restart does) WHEN recovery
+    runs after the short grace period THEN it is resent without waiting the full requeue delay."""
+    from webapp.queue import get_huey
+
+    job_id = _submit(app)
+    with app.app_context():
+        get_huey().flush()
+        db.session.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow() - timedelta(seconds=45)))
+        db.session.commit()
+        assert recover_jobs().resent == [job_id]
+        assert get_huey().pending_count() == 1

@@ -173,7 +173,8 @@ def audit_event(event_id: int):
     )
 
 
-@bp.get("/admin/audit/export.<any(csv, jsonl):fmt>")
+@bp.get("/admin/audit/export.csv", defaults={"fmt": "csv"})
+@bp.get("/admin/audit/export.jsonl", defaults={"fmt": "jsonl"})
 @require_permission("audit:read")
 def audit_export(fmt: str):
     """The events the filters select, all of them (not one page), newest first: the API's export."""

@@ -1,7 +1,7 @@
 """Audit log exports as CSV or JSON lines, shared by the API (bearer tokens) and the dashboard (session).
 
 Each export is a generator of text chunks over ``audit_log.iter_events``, so an export of any size streams in
-bounded memory; ``response`` wraps one in a download. Call it from a view: the stream keeps the request context.
+bounded memory; ``response`` wraps one in a download.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from flask import Response, stream_with_context
+from flask import Response, current_app
 
 from webapp.services import audit, audit_log
 from webapp.services.audit_log import AuditFilters
@@ -70,6 +70,14 @@ FORMATS: dict[str, ExportFormat] = {
 def response(fmt: str, filters: AuditFilters) -> Response:
     """The events ``filters`` select, newest first, as a streamed attachment in format ``fmt`` (a FORMATS key)."""
     export = FORMATS[fmt]
-    streamed = Response(stream_with_context(export.lines(filters)), mimetype=export.mimetype)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def stream() -> Iterator[str]:
+        # Its own app context for the database, entered when the body is read and left when it ends or is
+        # closed: unlike stream_with_context, nothing of the request stays pushed while the body waits.
+        with app.app_context():
+            yield from export.lines(filters)
+
+    streamed = Response(stream(), mimetype=export.mimetype)
     streamed.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return streamed

@@ -22,6 +22,7 @@ from webapp.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500
+QUEUE_EMPTY_GRACE_SECONDS = 30
 
 
 @dataclass(slots=True)
@@ -100,7 +101,15 @@ def _recover_expired_leases(report: RecoveryReport) -> None:
 
 def _resend_stale_queued(report: RecoveryReport) -> None:
     now = utcnow()
-    stale_before = now - timedelta(seconds=int(current_app.config["JOB_REQUEUE_AFTER_SECONDS"]))
+    wait = int(current_app.config["JOB_REQUEUE_AFTER_SECONDS"])
+    try:
+        if queue.get_huey().pending_count() == 0:
+            # Nothing waits in the queue, so these jobs' messages are gone (a Redis restart or flush): resend
+            # after a short grace period for messages being handed to a worker right now.
+            wait = min(wait, QUEUE_EMPTY_GRACE_SECONDS)
+    except Exception:
+        log.warning("could not read the queue depth", exc_info=True)
+    stale_before = now - timedelta(seconds=wait)
     stale = db.session.execute(
         select(Job.id, Job.priority)
         .where(Job.status == QUEUED, or_(Job.enqueued_at.is_(None), Job.enqueued_at < stale_before))

@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
@@ -48,12 +49,14 @@ def liveness(max_age_seconds: int) -> dict:
 
 
 class Heartbeat:
-    """A daemon thread that beats every ``interval`` seconds for this process."""
+    """A daemon thread that beats every ``interval`` seconds for this process, then runs ``on_beat``
+    (the periodic maintenance) in the same app context."""
 
-    def __init__(self, app: Flask, worker_id: str, interval: float) -> None:
+    def __init__(self, app: Flask, worker_id: str, interval: float, on_beat: Callable[[], None] | None = None) -> None:
         self.app = app
         self.worker_id = worker_id
         self.interval = interval
+        self.on_beat = on_beat
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
@@ -72,8 +75,10 @@ class Heartbeat:
         with self.app.app_context():
             try:
                 beat(self.worker_id)
+                if self.on_beat is not None:
+                    self.on_beat()
             except Exception:
-                log.warning("heartbeat failed", exc_info=True)
+                log.warning("heartbeat or maintenance failed", exc_info=True)
                 db.session.rollback()
             finally:
                 db.session.remove()

@@ -50,6 +50,7 @@ class ImageParser(Parser):
         "image/webp": 100,
         "image/gif": 100,
         "image/bmp": 100,
+        "image/x-ms-bmp": 100,  # libmagic's name for BMP
     }
 
     def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)

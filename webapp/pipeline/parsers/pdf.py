@@ -122,14 +122,16 @@ def _ocr(
     """Read pages with OCR as ``parse.ocr`` says, replacing their (missing) text-layer elements in ``pages``."""
     mode = options.get("ocr", "auto")
     count = len(pages)
-    without_text = [index for index in range(count) if chars[index] < EMPTY_PAGE_CHARS and index + 1 not in unreadable]
+    skipped = set(unreadable)
+    readable = [index for index in range(count) if index + 1 not in skipped]
+    without_text = [index for index in readable if chars[index] < EMPTY_PAGE_CHARS]
     if mode == "never":
         if without_text:
             document.warnings.append(
                 f"{len(without_text)} of {count} pages have no text layer (scanned?); OCR is turned off (parse.ocr)"
             )
         return
-    wanted = without_text if mode == "auto" else [index for index in range(count) if index + 1 not in unreadable]
+    wanted = without_text if mode == "auto" else readable
     if not wanted:
         return
     cap = options.get("ocr_max_pages", DEFAULT_MAX_PAGES)
@@ -142,7 +144,9 @@ def _ocr(
         languages, language_warnings = resolve_languages(options.get("ocr_languages") or ["eng"])
     except OcrUnavailableError:
         document.signals["ocr_available"] = False
-        document.warnings.append(unavailable_warning(len(without_text)))
+        document.warnings.append(
+            unavailable_warning(len(without_text)) if without_text else "OCR engine not installed: text layer only"
+        )
         return
     document.warnings.extend(language_warnings)
     stats = OcrStats()
