@@ -11,7 +11,7 @@ APT_RUNTIME := libmagic1 catdoc
 # ...and for the tests (a real browser for the dashboard tests).
 APT_TEST := libmagic1 catdoc chromium
 
-.PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench clean
+.PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench chaos clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ format: install-dev
 bench: install-dev
 	$(PY) bench/extraction.py
 	$(PY) bench/throughput.py
+
+# 200 jobs on PostgreSQL + a Redis of its own, 10 consumer SIGKILLs, 3 Redis restarts, 1 web kill.
+chaos: install-dev
+	$(PY) -m tests.e2e.chaos --jobs 200 --kills 10 --redis-restarts 3 --web-kills 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -61,9 +61,16 @@ def ground_truth(path: Path) -> str | None:
     return None
 
 
-def ocr_pass(files: list[Path], workers: int) -> tuple[int, float, dict[str, tuple[int, float, float | None]]]:
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the Tesseract processes): load on the machine from
+    elsewhere stretches wall time, much less this."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def ocr_pass(files: list[Path], workers: int) -> tuple[int, float, dict[str, tuple], float]:
     os.environ[ocr.WORKERS_ENV] = str(workers)
-    pages, rows, started = 0, {}, time.perf_counter()
+    pages, rows, started, cpu = 0, {}, time.perf_counter(), cpu_seconds()
     for path in files:
         began = time.perf_counter()
         detection = detect(source_for(path))
@@ -74,7 +81,7 @@ def ocr_pass(files: list[Path], workers: int) -> tuple[int, float, dict[str, tup
         f1 = token_f1(to_markdown(document), reference) if reference is not None else None
         rows[path.name] = (read, time.perf_counter() - began, f1, document.signals.get("ocr_confidence"))
     del os.environ[ocr.WORKERS_ENV]
-    return pages, time.perf_counter() - started, rows
+    return pages, time.perf_counter() - started, rows, cpu_seconds() - cpu
 
 
 def concurrent_pass(files: list[Path]) -> tuple[int, float]:
@@ -106,8 +113,8 @@ def bench_ocr(corpus: Path) -> None:
     files = scans(corpus)
     cores = len(os.sched_getaffinity(0))
     print(f"OCR over {len(files)} files ({cores} cores, tesseract {ocr.installed_languages() and 'eng'}, 300 dpi)")
-    single_pages, single_time, rows = ocr_pass(files, workers=1)
-    pool_pages, pool_time, _ = ocr_pass(files, workers=cores)
+    single_pages, single_time, rows, single_cpu = ocr_pass(files, workers=1)
+    pool_pages, pool_time, _, pool_cpu = ocr_pass(files, workers=cores)
     run_isolated(source_for(files[0]), default_stages())  # start the forkserver outside the timing
     jobs_pages, jobs_time = concurrent_pass(files)
     print(f"  {'file':40s} {'pages':>5s} {'s':>6s} {'conf':>5s} {'F1':>6s}")
@@ -123,6 +130,10 @@ def bench_ocr(corpus: Path) -> None:
     ):
         rate = pages / seconds
         print(f"  {mode:44s} {pages:5d} {seconds:6.2f} {rate:8.2f} {rate / used:8.2f}")
+    print(
+        f"  pages per CPU-second (load-independent per-core figure): {single_pages / single_cpu:.2f} one at a time, "
+        f"{pool_pages / pool_cpu:.2f} with the pool"
+    )
     scored = [f1 for _, _, f1, _ in rows.values() if f1 is not None]
     print(f"  mean F1 over {len(scored)} files with ground truth: {statistics.mean(scored):.3f}\n")
 

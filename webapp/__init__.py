@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from webapp import api, auth, cli, dashboard, health, logs, queue, requestctx, security
     from webapp.extensions import csrf, db, migrate
+    from webapp.services import webhooks
 
     logs.init_app(app)
     db.init_app(app)
@@ -51,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     dashboard.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    webhooks.init_app(app)
     return app
 
 

@@ -25,7 +25,7 @@ def first_in_period(huey: Huey, name: str, period_seconds: int = 60) -> bool:
 
 
 def register(huey: Huey, app: Flask) -> SimpleNamespace:
-    from webapp.services import audit_log, processing
+    from webapp.services import audit_log, processing, webhook_delivery
     from webapp.services.workers import worker_identity
 
     @huey.task(name="docpipe.process_job")
@@ -33,6 +33,15 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
         with app.app_context():
             try:
                 return processing.process_job(job_id, worker_identity())
+            finally:
+                db.session.remove()
+
+    # Above every job priority (0-9): a backlog of documents must not hold back notifications.
+    @huey.task(name="docpipe.deliver_webhook", priority=10)
+    def deliver_webhook(delivery_id: str) -> str | None:
+        with app.app_context():
+            try:
+                return webhook_delivery.deliver(delivery_id)
             finally:
                 db.session.remove()
 
@@ -47,4 +56,4 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
             finally:
                 db.session.remove()
 
-    return SimpleNamespace(process_job=process_job, purge_audit=purge_audit)
+    return SimpleNamespace(process_job=process_job, purge_audit=purge_audit, deliver_webhook=deliver_webhook)

@@ -8,7 +8,7 @@ import threading
 from webapp import create_app
 from webapp.extensions import db
 from webapp.queue import get_huey
-from webapp.services import recovery
+from webapp.services import recovery, webhook_delivery
 from webapp.services.workers import Heartbeat, forget, worker_identity
 from webapp.tasks import first_in_period
 
@@ -37,6 +37,9 @@ def _maintenance() -> None:
     """Every consumer offers to run the recovery each beat; one of them does, once per interval."""
     if first_in_period(huey, "recover_jobs", int(app.config["RECOVERY_INTERVAL_SECONDS"])):
         recovery.recover_jobs()
+    # Webhook deliveries that are due and held by nobody: lost doorbells, retries, workers killed mid-send.
+    if first_in_period(huey, "resend_webhooks", int(app.config["RECOVERY_INTERVAL_SECONDS"])):
+        webhook_delivery.resend_due()
 
 
 def _stop_heartbeat() -> None:

@@ -259,6 +259,23 @@ def test_a_job_through_the_api_with_s3_storage(s3_app, s3):
     assert (storage["status"], storage["backend"], storage["bucket"], storage["prefix"]) == ("ok", "s3", BUCKET, prefix)
 
 
+def test_a_job_whose_object_vanished_fails_at_ingest(s3_app, s3):
+    """GIVEN a submitted job WHEN its object is removed from the bucket behind Docpipe's back THEN the worker
+    fails the job with the ingest stage's typed error, not an internal one."""
+    from webapp.services.processing import process_job
+
+    body, content_type = multipart_body({"file": (b"soon gone", "gone.txt")})
+    job = Accounts(s3_app).client("operator").post("/api/v1/jobs", data=body, content_type=content_type).get_json()
+    [key] = bucket_contents(s3, get_storage(s3_app).prefix)
+    s3.delete_object(Bucket=BUCKET, Key=key)
+    with s3_app.app_context():
+        assert process_job(job["id"], "test-worker") == "failed"
+        db.session.remove()
+    error = Accounts(s3_app).client("viewer").get(f"/api/v1/jobs/{job['id']}").get_json()["error"]
+    assert (error["type"], error["stage"]) == ("corrupt_file", "ingest")
+    assert "missing" in error["message"]
+
+
 def test_readyz_503_when_the_bucket_is_unreachable(make_app, aws_env):
     app = make_app(STORAGE_URL=f"s3://{BUCKET}", S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
     response = app.test_client().get("/readyz")

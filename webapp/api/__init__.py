@@ -31,7 +31,7 @@ def _service_error(exc: ServiceError):
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import audit, auth, jobs, pipelines  # noqa: F401 - routes register on bp
+    from webapp.api import audit, auth, jobs, pipelines, webhooks  # noqa: F401 - routes register on bp
 
     app.register_blueprint(bp)
     # The API authenticates by header (Bearer / X-API-Key), never by cookie, so CSRF does not apply.

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from webapp.models import Job, JobStageRun, Pipeline, PipelineVersion, Result
+from webapp.models import (
+    Job,
+    JobStageRun,
+    Pipeline,
+    PipelineVersion,
+    Result,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from webapp.timeutil import isoformat
 
 API = "/api/v1"
@@ -80,4 +89,44 @@ def pipeline_to_dict(pipeline: Pipeline, version: PipelineVersion) -> dict[str, 
         "created_at": isoformat(pipeline.created_at),
         "updated_at": isoformat(version.created_at),
         "links": {"self": f"{API}/pipelines/{pipeline.id}", "versions": f"{API}/pipelines/{pipeline.id}/versions"},
+    }
+
+
+def webhook_to_dict(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    """A webhook endpoint; never its secret (create and rotate add ``secret`` to their own answer)."""
+    return {
+        "id": endpoint.id,
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "description": endpoint.description,
+        "enabled": endpoint.enabled,
+        "disabled_reason": endpoint.disabled_reason,
+        "disabled_at": isoformat(endpoint.disabled_at),
+        "failing_since": isoformat(endpoint.failing_since),
+        "previous_secret_expires_at": isoformat(endpoint.previous_secret_expires_at),
+        "created_at": isoformat(endpoint.created_at),
+        "updated_at": isoformat(endpoint.updated_at),
+        "links": {"self": f"{API}/webhooks/{endpoint.id}", "deliveries": f"{API}/webhooks/{endpoint.id}/deliveries"},
+    }
+
+
+def delivery_to_dict(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "webhook_id": delivery.endpoint_id,
+        "event_id": delivery.message_id,
+        "event_type": delivery.message.type,
+        "status": delivery.status,
+        "attempts": [
+            {
+                "at": isoformat(attempt.at),
+                "status_code": attempt.status_code,
+                "duration_ms": attempt.duration_ms,
+                "error": attempt.error,
+                "response_body": attempt.response_body,
+            }
+            for attempt in attempts
+        ],
+        "next_attempt_at": isoformat(delivery.next_attempt_at),
+        "created_at": isoformat(delivery.created_at),
     }

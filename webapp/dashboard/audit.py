@@ -46,8 +46,15 @@ ACTIONS = (
     "user.created",
     "user.deleted",
     "user.updated",
+    "webhook.created",
+    "webhook.deleted",
+    "webhook.disabled",
+    "webhook.redelivered",
+    "webhook.secret_rotated",
+    "webhook.tested",
+    "webhook.updated",
 )
-RESOURCE_TYPES = ("job", "pipeline", "user", "api_key")
+RESOURCE_TYPES = ("job", "pipeline", "user", "api_key", "webhook")
 # Query parameters that select events (everything but paging), in the order the form shows them.
 FILTER_KEYS = audit_log.FILTERS
 

@@ -9,7 +9,6 @@ run in parallel instead (see ``OcrPool``), which uses both cores better than Ope
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import subprocess
@@ -34,8 +33,10 @@ MIN_WORDS_FOR_ORIENTATION = 3
 MIN_ORIENTATION_CONFIDENCE = 1.0
 # One page never takes this long on a sane image; the sandbox's limit usually ends a document earlier.
 PAGE_TIMEOUT_SECONDS = 120
-_LANGUAGE = re.compile(r"^[a-z]{3}(?:_[a-z]+)*$|^script/[A-Za-z_]+$")
+_LANGUAGE = re.compile(r"[a-z]{3}(?:_[a-z]+)*|script/[A-Za-z_]+")
 _NOT_LANGUAGES = {"osd", "equ"}
+# Per program path: what ``--list-langs`` said (a language pack added later needs a worker restart).
+_languages: dict[str, frozenset[str]] = {}
 
 
 class OcrUnavailableError(Exception):
@@ -93,20 +94,19 @@ def tesseract_cmd() -> str:
 
 
 def installed_languages() -> frozenset[str] | None:
-    """The languages Tesseract can read here, or None when the program is missing."""
-    return _list_languages(tesseract_cmd())
-
-
-@functools.lru_cache(maxsize=4)
-def _list_languages(cmd: str) -> frozenset[str] | None:
-    try:
-        done = subprocess.run([cmd, "--list-langs"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    lines = done.stdout.decode("utf-8", "replace").splitlines()
-    return frozenset(line.strip() for line in lines[1:] if line.strip()) - _NOT_LANGUAGES
+    """The languages Tesseract can read here, or None when the program is missing (asked again next time, so
+    installing Tesseract needs no restart)."""
+    cmd = tesseract_cmd()
+    if cmd not in _languages:
+        try:
+            done = subprocess.run([cmd, "--list-langs"], capture_output=True, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode != 0:
+            return None
+        lines = done.stdout.decode("utf-8", "replace").splitlines()
+        _languages[cmd] = frozenset(line.strip() for line in lines[1:] if line.strip()) - _NOT_LANGUAGES
+    return _languages[cmd]
 
 
 def check_languages(value: Any) -> str | None:
@@ -115,7 +115,7 @@ def check_languages(value: Any) -> str | None:
         return 'must name at least one language, e.g. ["eng"]'
     if len(value) > 8:
         return "at most 8 languages"
-    malformed = [code for code in value if not _LANGUAGE.match(code) or code in _NOT_LANGUAGES]
+    malformed = [code for code in value if not _LANGUAGE.fullmatch(code) or code in _NOT_LANGUAGES]
     if malformed:
         return f"{malformed[0]!r} is not a Tesseract language code (three letters, e.g. eng, deu, chi_sim)"
     if len(set(value)) != len(value):

@@ -92,7 +92,7 @@ class S3Storage:
             )
         except BaseException:
             try:
-                pass
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             except (BotoCoreError, ClientError):
                 # The bucket's lifecycle rule for incomplete uploads is the backstop (see README).
                 log.warning("could not abort multipart upload %s of %s", upload_id, key, exc_info=True)

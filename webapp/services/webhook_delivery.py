@@ -230,8 +230,15 @@ def _record(delivery_id: str, token: str, result: AttemptResult, now: datetime) 
             response_body=result.response_body,
         )
     )
-    if endpoint_was_enabled:
-        _endpoint_health(delivery.endpoint_id, result, now)
+    if endpoint_was_enabled and not _endpoint_health(delivery.endpoint_id, result, now) and status == PENDING:
+        # This attempt got the endpoint disabled: no more retries.
+        status, delay = FAILED, None
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(status=FAILED, next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
     if delay is not None and delay <= SCHEDULE_WITHIN_SECONDS:
         from webapp import queue
@@ -240,21 +247,25 @@ def _record(delivery_id: str, token: str, result: AttemptResult, now: datetime) 
     return status
 
 
-def _endpoint_health(endpoint_id: str, result: AttemptResult, now: datetime) -> None:
+def _endpoint_health(endpoint_id: str, result: AttemptResult, now: datetime) -> bool:
+    """Track the endpoint's run of failures; disable it on 410 or after failing for too long. Returns
+    whether it is still enabled."""
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if result.ok:
         endpoint.failing_since = None
-        return
+        return True
     if result.status_code == 410:
         disable_endpoint(endpoint, "the receiver answered 410 Gone: it asked for no more deliveries", now)
-        return
+        return False
     if endpoint.failing_since is None:
         endpoint.failing_since = now
-        return
+        return True
     hours = int(current_app.config["WEBHOOK_DISABLE_AFTER_HOURS"])
-    if now - endpoint.failing_since >= timedelta(hours=hours):
-        since = endpoint.failing_since.strftime("%Y-%m-%d %H:%M UTC")
-        disable_endpoint(endpoint, f"every delivery failed for {hours} hours (since {since})", now)
+    if now - endpoint.failing_since < timedelta(hours=hours):
+        return True
+    since = endpoint.failing_since.strftime("%Y-%m-%d %H:%M UTC")
+    disable_endpoint(endpoint, f"every delivery failed for {hours} hours (since {since})", now)
+    return False
 
 
 def disable_endpoint(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
