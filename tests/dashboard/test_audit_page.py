@@ -89,7 +89,10 @@ def test_admin_sees_the_events_of_real_operations(app, client, activity):
     assert "admin@example.com</a>" in page and '<span class="actor-type">user</span>' in page
     assert "operator test key (operator@example.com)</a>" in page and '<span class="actor-type">api_key</span>' in page
     created = events(app, action="job.created")[0]
-    assert f'<code class="request-id">{created.request_id}</code>' in page and f"<code>{created.ip}</code>" in page
+    assert (
+        f'<code class="request-id" title="{created.request_id}">{created.request_id[:8]}…</code>' in page
+        and f"<code>{created.ip}</code>" in page
+    )
     assert f'href="/admin/audit/{created.id}"' in page
     assert 'type="datetime-local"' in page and "Since (UTC)" in page and "Times are UTC." in page
     assert '<option value="job."></option>' in page and '<option value="job.succeeded"></option>' in page

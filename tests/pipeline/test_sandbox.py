@@ -118,15 +118,30 @@ def test_pdf_bomb_hits_the_memory_limit_and_the_parent_goes_on(tmp_path: Path) -
     assert "helioseismology" in result["text"]
 
 
-def test_python_memory_error_is_limit_exceeded(tmp_path: Path) -> None:
-    """GIVEN a 40 MB text file and 256 MiB THEN Python's MemoryError in the child becomes limit_exceeded."""
-    path = tmp_path / "big.txt"
+@pytest.fixture(scope="module")
+def long_text(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 MB of prose: seconds of CPU and hundreds of MiB for the pipeline."""
+    path = tmp_path_factory.mktemp("sandbox") / "long.txt"
     line = b"The quick brown fox jumps over the lazy dog, again and again.\n"
     path.write_bytes(line * (40 * 1024 * 1024 // len(line)))
+    return path
+
+
+def test_python_memory_error_is_limit_exceeded(long_text: Path) -> None:
+    """GIVEN a 40 MB text file and 256 MiB THEN Python's MemoryError in the child becomes limit_exceeded."""
     with pytest.raises(PipelineFailed) as failure:
-        run_isolated(source(path), default_stages(), RecordingHooks(), Limits(max_memory_mb=256))
+        run_isolated(source(long_text), default_stages(), RecordingHooks(), Limits(max_memory_mb=256))
     assert failure.value.error["type"] == "limit_exceeded"
     assert "memory" in failure.value.error["message"]
+
+
+def test_cpu_limit_is_limit_exceeded(long_text: Path) -> None:
+    """GIVEN a document that needs seconds of CPU WHEN the child may use 1 THEN the kernel stops it (SIGXCPU)."""
+    limits = Limits(timeout_seconds=60, max_cpu_seconds=1)
+    with pytest.raises(PipelineFailed) as failure:
+        run_isolated(source(long_text), default_stages(), RecordingHooks(), limits)
+    assert failure.value.error["type"] == "limit_exceeded"
+    assert failure.value.error["message"] == "the document needed more than the CPU time limit of 1 s"
 
 
 def test_wall_clock_timeout_kills_the_child_and_its_ocr() -> None:

@@ -82,7 +82,9 @@ class Receiver:
         self.released = threading.Event()
         self._server = _Server(self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
+        )
         self._thread.start()
 
     def url(self, path: str = "/hook") -> str:

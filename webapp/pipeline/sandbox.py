@@ -59,9 +59,13 @@ _MIB = 1024 * 1024
 class Limits:
     timeout_seconds: float = 300
     max_memory_mb: int = 1024
+    # None: the time limit plus a grace, a backstop for a child whose parent is gone.
+    max_cpu_seconds: int | None = None
 
     @property
     def cpu_seconds(self) -> int:
+        if self.max_cpu_seconds is not None:
+            return self.max_cpu_seconds
         return int(self.timeout_seconds) + CPU_GRACE_SECONDS
 
     @classmethod
@@ -116,7 +120,9 @@ class _Supervisor:
         self.hooks = hooks
         self.limits = limits
         self.deadline = time.monotonic() + limits.timeout_seconds
-        self.stage = stages[0].name if stages else None
+        self.names = [config.name for config in stages]
+        # The stage the child is in, or about to start: a limit hit now is charged to it.
+        self.stage = self.names[0] if self.names else None
         self.stage_started = time.perf_counter()
 
     def run(self) -> dict[str, Any]:
@@ -152,7 +158,11 @@ class _Supervisor:
             self.stage, self.stage_started = name, time.perf_counter()
             self.hooks.stage_started(name, index, total)
         elif kind == "finished":
-            self.hooks.stage_finished(message[1], message[2])
+            _, name, duration_ms = message
+            self.hooks.stage_finished(name, duration_ms)
+            following = self.names.index(name) + 1
+            if following < len(self.names):
+                self.stage, self.stage_started = self.names[following], time.perf_counter()
         elif kind == "failed":
             _, name, duration_ms, error = message
             self.hooks.stage_failed(name, duration_ms, error)
