@@ -15,6 +15,8 @@ PLACEHOLDERS = {
     "key_id": "key_missing",
     "fmt": "text",
     "event_id": "1",
+    "webhook_id": "wh_missing",
+    "delivery_id": "whd_missing",
     "filename": "css/docpipe.css",
 }
 ROLES_AND_ANON = (None, *ROLES)

@@ -26,8 +26,10 @@ def audit_events(app, prefix: str = "webhook.") -> list[AuditEvent]:
         return rows
 
 
-def test_create_shows_the_secret_once_and_stores_it_encrypted(app, client, receiver, caplog):
-    caplog.set_level(logging.DEBUG)
+def test_create_shows_the_secret_once_and_stores_it_encrypted(app, client, receiver, deliver, caplog, monkeypatch):
+    # The app's logger does not propagate to the root logger that caplog listens on.
+    monkeypatch.setattr(logging.getLogger("webapp"), "handlers", [caplog.handler])
+    caplog.set_level(logging.DEBUG, logger="webapp")
     response = client.post(
         "/api/v1/webhooks",
         json={"url": receiver.url("/in?token=t0ps3cret"), "events": ["job.succeeded"], "description": "CRM"},
@@ -52,10 +54,14 @@ def test_create_shows_the_secret_once_and_stores_it_encrypted(app, client, recei
     assert not any(secret[6:] in value or secret in value for value in stored)
 
     client.post(f"/api/v1/webhooks/{hook['id']}/rotate-secret")
-    (created, rotated) = audit_events(app)
+    client.post(f"/api/v1/webhooks/{hook['id']}/test")
+    assert deliver() == ["succeeded"]
+    assert "webhook delivery" in caplog.text
+    (created, rotated, tested) = audit_events(app)
     assert (created.action, rotated.action) == ("webhook.created", "webhook.secret_rotated")
     assert created.details == {"url": receiver.url("/in?…"), "events": ["job.succeeded"], "enabled": True}
-    assert "whsec_" not in str(created.details) + str(rotated.details)
+    assert tested.action == "webhook.tested"
+    assert "whsec_" not in str(created.details) + str(rotated.details) + str(tested.details)
     assert "t0ps3cret" not in str(created.details)
     assert "whsec_" not in caplog.text and "t0ps3cret" not in caplog.text
 

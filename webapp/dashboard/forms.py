@@ -6,16 +6,19 @@ from flask import abort
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
+    BooleanField,
     EmailField,
     Field,
     IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.auth.policy import ROLES
 from webapp.dashboard.errors import CSRF_MESSAGE
@@ -99,3 +102,30 @@ class UserCreateForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     role = SelectField("Role", choices=[SelectChoice(role) for role in ROLES], default="viewer", validate_choice=True)
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class WebhookForm(FlaskForm):
+    """An endpoint's URL, events, description and switch. The webhooks service checks the URL (no internal
+    addresses) and the events, so the dashboard and the API refuse the same things with the same words."""
+
+    url = StringField(
+        "URL",
+        validators=[DataRequired("Enter the URL that receives the events."), Length(max=2048)],
+        description="Where Docpipe POSTs each event, e.g. https://hooks.example.com/docpipe.",
+        render_kw={"autocomplete": "off", "spellcheck": "false", "inputmode": "url"},
+    )
+    events = CheckboxesField("Events", validate_choice=True)
+    description = StringField(
+        "Description",
+        validators=[Length(max=500)],
+        description="Optional: what the endpoint is for.",
+        render_kw={"autocomplete": "off", "maxlength": 500},
+    )
+    enabled = BooleanField("Enabled", default=True)

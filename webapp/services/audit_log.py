@@ -53,7 +53,9 @@ def parse_filters(args: dict[str, str]) -> AuditFilters:
 def _query(filters: AuditFilters):
     query = select(AuditEvent)
     if filters.actor:
-        query = query.where(or_(AuditEvent.actor_id == filters.actor, AuditEvent.actor_name == filters.actor))
+        query = query.where(
+            or_(AuditEvent.actor_id.in_(_actor_ids(filters.actor)), AuditEvent.actor_name == filters.actor)
+        )
     if filters.action:
         # Prefix match: "job." finds every job event; a full name finds exactly it.
         escaped = filters.action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -69,6 +71,19 @@ def _query(filters: AuditFilters):
     if filters.until:
         query = query.where(AuditEvent.at < filters.until)
     return query
+
+
+def _actor_ids(actor: str) -> list[str]:
+    """A user (by id or e-mail) acts in person and through their API keys: both count as them."""
+    from webapp.models import ApiKey, User
+
+    user_id = db.session.execute(
+        select(User.id).where(or_(User.id == actor, User.email == actor.strip().lower()))
+    ).scalar_one_or_none()
+    if user_id is None:
+        return [actor]
+    keys = db.session.execute(select(ApiKey.id).where(ApiKey.user_id == user_id)).scalars().all()
+    return [actor, user_id, *keys]
 
 
 def list_events(filters: AuditFilters, limit: int, cursor: str | None) -> tuple[list[AuditEvent], str | None]:
