@@ -7,9 +7,9 @@ PORT ?= 8000
 export PORT
 
 # Debian packages the project needs at run time (libmagic: content sniffing).
-APT_RUNTIME := libmagic1 catdoc
+APT_RUNTIME := libmagic1 catdoc tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa
 # ...and for the tests (a real browser for the dashboard tests).
-APT_TEST := libmagic1 catdoc chromium
+APT_TEST := $(APT_RUNTIME) chromium prometheus
 
 .PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench chaos clean
 
@@ -64,7 +64,9 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/extraction.py
+	$(PY) bench/ocr_and_limits.py
 	$(PY) bench/throughput.py
+	$(PY) bench/audit_query.py
 
 # 200 jobs on PostgreSQL + a Redis of its own, 10 consumer SIGKILLs, 3 Redis restarts, 1 web kill.
 chaos: install-dev

@@ -90,6 +90,17 @@ class Config:
     WEBHOOK_DISABLE_AFTER_HOURS: int = _env_int("DOCPIPE_WEBHOOK_DISABLE_AFTER_HOURS", 72)
 
     LOG_LEVEL: str = _env("DOCPIPE_LOG_LEVEL", "INFO") or "INFO"
+    # json | console; unset → json in production or when stderr is not a terminal, console otherwise.
+    LOG_FORMAT: str | None = _env("DOCPIPE_LOG_FORMAT")
+
+    # /metrics is public unless one of these is set; then only a scraper with the Bearer token, or from one
+    # of the comma-separated addresses/CIDRs (the direct peer's address), gets it, and others get 403.
+    METRICS_TOKEN: str | None = _env("DOCPIPE_METRICS_TOKEN")
+    METRICS_ALLOW: str | None = _env("DOCPIPE_METRICS_ALLOW")
+    # A consumer serves its own metrics on this port when set (same token/CIDR rules as /metrics).
+    WORKER_METRICS_PORT: int = _env_int("DOCPIPE_WORKER_METRICS_PORT", 0)
+    WORKER_METRICS_ADDR: str = _env("DOCPIPE_WORKER_METRICS_ADDR", "0.0.0.0") or "0.0.0.0"
+
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     JSON_SORT_KEYS = False
     WTF_CSRF_TIME_LIMIT = None
@@ -101,6 +112,10 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     # Files stay in the test's data dir whatever the environment says; the S3 tests set their own.
     STORAGE_URL = None
+    # Metrics are open and no consumer serves its own unless a test says so.
+    METRICS_TOKEN = None
+    METRICS_ALLOW = None
+    WORKER_METRICS_PORT = 0
     # Cheap hashes keep the suite fast; the algorithm and code path are the production ones.
     PASSWORD_TIME_COST = 1
     PASSWORD_MEMORY_KIB = 8192

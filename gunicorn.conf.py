@@ -20,3 +20,14 @@ accesslog = "-"
 errorlog = "-"
 # Behind a TLS-terminating proxy, trust its X-Forwarded-* headers only from these addresses.
 forwarded_allow_ips = os.environ.get("DOCPIPE_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Error and access lines as JSON (or DOCPIPE_LOG_FORMAT=console), like the app's own; access lines carry the
+# request id.
+logger_class = "webapp.gunicorn_logging.JsonLogger"
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    """With PROMETHEUS_MULTIPROC_DIR, forget a dead worker's live gauges (its counters still count)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

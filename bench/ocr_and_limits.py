@@ -70,18 +70,19 @@ def cpu_seconds() -> float:
 
 def ocr_pass(files: list[Path], workers: int) -> tuple[int, float, dict[str, tuple], float]:
     os.environ[ocr.WORKERS_ENV] = str(workers)
-    pages, rows, started, cpu = 0, {}, time.perf_counter(), cpu_seconds()
+    pages, rows, started, started_cpu = 0, {}, time.perf_counter(), cpu_seconds()
     for path in files:
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), cpu_seconds()
         detection = detect(source_for(path))
         document = parser_for(detection.mime_type).parse(source_for(path), detection, OPTIONS)
         read = document.signals.get("ocr_pages", 0)
         pages += read
         reference = ground_truth(path)
         f1 = token_f1(to_markdown(document), reference) if reference is not None else None
-        rows[path.name] = (read, time.perf_counter() - began, f1, document.signals.get("ocr_confidence"))
+        seconds, cpu = time.perf_counter() - began, cpu_seconds() - began_cpu
+        rows[path.name] = (read, seconds, f1, document.signals.get("ocr_confidence"), cpu)
     del os.environ[ocr.WORKERS_ENV]
-    return pages, time.perf_counter() - started, rows, cpu_seconds() - cpu
+    return pages, time.perf_counter() - started, rows, cpu_seconds() - started_cpu
 
 
 def concurrent_pass(files: list[Path]) -> tuple[int, float]:
@@ -117,11 +118,11 @@ def bench_ocr(corpus: Path) -> None:
     pool_pages, pool_time, _, pool_cpu = ocr_pass(files, workers=cores)
     run_isolated(source_for(files[0]), default_stages())  # start the forkserver outside the timing
     jobs_pages, jobs_time = concurrent_pass(files)
-    print(f"  {'file':40s} {'pages':>5s} {'s':>6s} {'conf':>5s} {'F1':>6s}")
-    for name, (pages, seconds, f1, confidence) in rows.items():
+    print(f"  {'file':40s} {'pages':>5s} {'s':>6s} {'CPU s':>6s} {'conf':>5s} {'F1':>6s}")
+    for name, (pages, seconds, f1, confidence, cpu) in rows.items():
         f1_text = f"{f1:6.3f}" if f1 is not None else f"{'-':>6s}"
         conf_text = f"{confidence:5.1f}" if confidence is not None else f"{'-':>5s}"
-        print(f"  {name:40s} {pages:5d} {seconds:6.2f} {conf_text} {f1_text}")
+        print(f"  {name:40s} {pages:5d} {seconds:6.2f} {cpu:6.2f} {conf_text} {f1_text}")
     print(f"\n  {'mode':44s} {'pages':>5s} {'s':>6s} {'pages/s':>8s} {'per core':>8s}")
     for mode, pages, seconds, used in (
         ("one OCR process at a time (per core)", single_pages, single_time, 1),
@@ -134,7 +135,7 @@ def bench_ocr(corpus: Path) -> None:
         f"  pages per CPU-second (load-independent per-core figure): {single_pages / single_cpu:.2f} one at a time, "
         f"{pool_pages / pool_cpu:.2f} with the pool"
     )
-    scored = [f1 for _, _, f1, _ in rows.values() if f1 is not None]
+    scored = [row[2] for row in rows.values() if row[2] is not None]
     print(f"  mean F1 over {len(scored)} files with ground truth: {statistics.mean(scored):.3f}\n")
 
 

@@ -8,9 +8,12 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# Logging: the app has set it up already (JSON lines, webapp/logs.py), so keep that; alembic's own file config
+# would add a second root handler and, by default, disable every logger that exists (the app's included).
+if any(getattr(handler, "docpipe", False) for handler in logging.getLogger().handlers):
+    logging.getLogger("alembic").setLevel(logging.INFO)
+else:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

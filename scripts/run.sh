@@ -6,6 +6,14 @@ PORT="${PORT:-8000}"
 VENV="${VENV:-.venv}"
 WEB_WORKERS="${DOCPIPE_WEB_WORKERS:-2}"
 QUEUE_WORKERS="${DOCPIPE_QUEUE_WORKERS:-2}"
+DATA_DIR="${DOCPIPE_DATA_DIR:-instance}"
+
+# Prometheus: gunicorn's workers and the consumer write their metrics to one folder, which /metrics adds up.
+# It starts empty on every run (only the metric files are removed, never anything else in the folder).
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$DATA_DIR/metrics}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
+PROMETHEUS_MULTIPROC_DIR="$(realpath "$PROMETHEUS_MULTIPROC_DIR")"
+find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
 
 PORT="$PORT" DOCPIPE_WEB_WORKERS="$WEB_WORKERS" "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app &
 web=$!

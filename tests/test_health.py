@@ -10,7 +10,8 @@ def test_livez(client):
 def test_readyz_ok_when_components_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert {name: c["status"] for name, c in response.get_json()["components"].items() if name != "workers"} == {
+    required = ("database", "queue", "storage")
+    assert {name: c["status"] for name, c in response.get_json()["components"].items() if name in required} == {
         "database": "ok",
         "queue": "ok",
         "storage": "ok",
@@ -19,7 +20,9 @@ def test_readyz_ok_when_components_answer(client):
 
 def test_healthz_reports_components_and_no_worker(client):
     body = client.get("/healthz").get_json()
-    assert set(body["components"]) == {"database", "queue", "workers", "storage"}
+    assert set(body["components"]) == {"database", "queue", "workers", "storage", "disk"}
+    assert body["components"]["disk"]["free_bytes"] > 0
+    assert all("latency_ms" in component for component in body["components"].values())
     assert body["components"]["queue"]["depth"] == 0
     assert body["components"]["workers"]["alive"] == 0
     assert body["status"] == "warn"
@@ -37,3 +40,4 @@ def test_readyz_503_when_the_database_is_unreachable(make_app, tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["components"]["database"]["status"] == "error"
+    assert response.get_json()["failing"] == ["database"]

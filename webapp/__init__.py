@@ -36,11 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _configure_database(app)
     app.config["MAX_CONTENT_LENGTH"] = _max_request_bytes(app)
 
-    from webapp import api, auth, cli, dashboard, health, logs, queue, requestctx, security
+    from webapp import api, auth, cli, dashboard, health, logs, metrics, queue, requestctx, security
     from webapp.extensions import csrf, db, migrate
     from webapp.services import webhooks
 
     logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 import time
 from typing import Any
 
@@ -15,6 +17,7 @@ from webapp.services.storage import get_storage
 from webapp.services.workers import liveness
 from webapp.timeutil import isoformat
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
@@ -47,12 +50,30 @@ def _workers() -> dict[str, Any]:
     }
 
 
+# The data dir's disk (SQLite database, SqliteHuey queue, local files, metrics): "warn" below either.
+DISK_WARN_FREE_RATIO = 0.05
+DISK_WARN_FREE_BYTES = 512 * 1024 * 1024
+
+
+def _disk() -> dict[str, Any]:
+    usage = shutil.disk_usage(current_app.config["DATA_DIR"])
+    ratio = usage.free / usage.total if usage.total else 0.0
+    low = ratio < DISK_WARN_FREE_RATIO or usage.free < DISK_WARN_FREE_BYTES
+    return {
+        "status": "warn" if low else "ok",
+        "free_bytes": usage.free,
+        "total_bytes": usage.total,
+        "free_ratio": round(ratio, 4),
+    }
+
+
 def components() -> dict[str, dict[str, Any]]:
     return {
         "database": _timed(_database),
         "queue": _timed(queue_depth),
         "storage": _timed(lambda: get_storage().check()),
         "workers": _timed(_workers),
+        "disk": _timed(_disk),
     }
 
 
@@ -62,14 +83,23 @@ def livez():
     return jsonify({"status": "ok"})
 
 
+# What must answer for this process to take requests. Workers are not required: uploads wait in the queue.
+REQUIRED = ("database", "queue", "storage")
+
+
 @bp.get("/readyz")
 @public
 def readyz():
     checks = components()
-    # Workers are not required to serve requests: uploads wait in the queue for them.
-    ready = all(checks[name]["status"] == "ok" for name in ("database", "queue", "storage"))
-    body = {"status": "ok" if ready else "error", "components": {k: {"status": v["status"]} for k, v in checks.items()}}
-    return jsonify(body), 200 if ready else 503
+    failing = [name for name in REQUIRED if checks[name]["status"] != "ok"]
+    body: dict[str, Any] = {
+        "status": "error" if failing else "ok",
+        "components": {k: {"status": v["status"]} for k, v in checks.items()},
+    }
+    if failing:
+        body["failing"] = failing
+        log.warning("not ready: %s", ", ".join(f"{name} ({checks[name].get('error', 'error')})" for name in failing))
+    return jsonify(body), 503 if failing else 200
 
 
 @bp.get("/healthz")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import datetime
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -21,3 +22,10 @@ def new_id(prefix: str) -> str:
     millis = int(time.time() * 1000)
     randomness = int.from_bytes(os.urandom(10), "big")
     return f"{prefix}_{_encode(millis, 10)}{_encode(randomness, 16)}"
+
+
+def id_floor(prefix: str, when: datetime) -> str:
+    """The smallest id ``new_id(prefix)`` could make at ``when``: ``id >= id_floor(...)`` selects what was
+    created since then, through the primary key's index."""
+    millis = max(0, int(when.timestamp() * 1000))
+    return f"{prefix}_{_encode(millis, 10)}{'0' * 16}"

@@ -7,6 +7,7 @@ import uuid
 
 from flask import Flask, Response, g, request
 
+from webapp import logs
 from webapp.services import audit
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -15,6 +16,8 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 def _begin() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+    # Every log line of this request carries its id (gunicorn's access line takes it from the response).
+    g.log_tokens = logs.bind(request_id=g.request_id)
     # Set on every request: gunicorn threads serve many requests, and a context must never leak between them.
     g.audit_token = audit.set_context(
         audit.AuditContext(
@@ -33,6 +36,9 @@ def _end(_exc: BaseException | None) -> None:
     token = g.pop("audit_token", None)
     if token is not None:
         audit.reset_context(token)
+    log_tokens = g.pop("log_tokens", None)
+    if log_tokens is not None:
+        logs.unbind(log_tokens)
 
 
 def init_app(app: Flask) -> None:

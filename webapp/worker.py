@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 
-from webapp import create_app
+from webapp import create_app, logs, metrics
 from webapp.extensions import db
 from webapp.queue import get_huey
 from webapp.services import recovery, webhook_delivery
@@ -16,6 +17,17 @@ app = create_app()
 huey = get_huey(app)
 _heartbeat: Heartbeat | None = None
 _heartbeat_lock = threading.Lock()
+_create_consumer = huey.create_consumer
+
+
+def _create_consumer_with_our_logs(**options):
+    # huey_consumer gives the "huey" logger a plain-text handler of its own just before it creates the
+    # consumer: give that handler our format (JSON lines), like every other line this process writes.
+    logs.adopt(logging.getLogger("huey"))
+    return _create_consumer(**options)
+
+
+huey.create_consumer = _create_consumer_with_our_logs
 
 
 @huey.on_startup()
@@ -31,6 +43,8 @@ def _start_heartbeat() -> None:
         _heartbeat = Heartbeat(app, worker_identity(), app.config["WORKER_HEARTBEAT_SECONDS"], _maintenance)
         _heartbeat.start()
         atexit.register(_stop_heartbeat)
+        # DOCPIPE_WORKER_METRICS_PORT: this process's metrics over HTTP, for Prometheus.
+        metrics.start_worker_server(app)
 
 
 def _maintenance() -> None:

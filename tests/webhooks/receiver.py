@@ -1,8 +1,9 @@
-"""A real HTTP receiver on 127.0.0.1 for webhook tests: records every request and connection, and answers
+"""A real HTTP(S) receiver on 127.0.0.1 for webhook tests: records every request and connection, and answers
 as the test tells it (200, 500, 410, a redirect, Retry-After, or slowly)."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -45,7 +46,7 @@ class _Server(ThreadingHTTPServer):
             self.receiver.connections += 1
         return accepted
 
-    def handle_error(self, request, client_address) -> None:  # noqa: ARG002 - the interface's signature
+    def handle_error(self, request, client_address) -> None:
         # A client that gave up (our timeout) breaks the pipe: expected here, not worth a traceback.
         pass
 
@@ -54,7 +55,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         receiver = self.server.receiver
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         reply = receiver.record(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.time()))
@@ -68,12 +69,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(reply.body)
 
-    def log_message(self, format, *args) -> None:  # noqa: A002 - http.server's naming
+    def log_message(self, format, *args) -> None:
         pass
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.lock = threading.Lock()
         self.requests: list[Received] = []
         self.connections = 0
@@ -81,6 +82,8 @@ class Receiver:
         self.queued: deque[Reply] = deque()
         self.released = threading.Event()
         self._server = _Server(self)
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True

@@ -27,8 +27,9 @@ def audit_events(app, prefix: str = "webhook.") -> list[AuditEvent]:
 
 
 def test_create_shows_the_secret_once_and_stores_it_encrypted(app, client, receiver, deliver, caplog, monkeypatch):
-    # The app's logger does not propagate to the root logger that caplog listens on.
-    monkeypatch.setattr(logging.getLogger("webapp"), "handlers", [caplog.handler])
+    # Alembic's fileConfig (the session's migration) disables loggers that existed before it ran.
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("webapp")]:
+        monkeypatch.setattr(logging.getLogger(name), "disabled", False)
     caplog.set_level(logging.DEBUG, logger="webapp")
     response = client.post(
         "/api/v1/webhooks",

@@ -360,7 +360,9 @@ def test_a_failed_delivery_can_be_redelivered_after_the_receiver_is_fixed(client
     assert len(only_delivery(client, hook)["attempts"]) == MAX_ATTEMPTS + 1
 
 
-def test_a_worker_that_dies_mid_attempt_loses_nothing_and_duplicates_nothing(app, client, receiver, deliver):
+def test_a_worker_that_dies_mid_attempt_loses_nothing_and_duplicates_nothing(
+    app, client, receiver, deliver, monkeypatch
+):
     """GIVEN a worker that claimed a delivery and died before sending it WHEN the claim is still held THEN
     nobody else sends it; WHEN the claim has lapsed THEN the periodic pass puts it back in the queue and it
     is delivered once, the lost attempt noted in the log."""
@@ -375,16 +377,17 @@ def test_a_worker_that_dies_mid_attempt_loses_nothing_and_duplicates_nothing(app
         db.session.remove()
     assert deliver(now + timedelta(seconds=5)) == []
     rung: list[str] = []
-    original = queue.enqueue_webhook
-    queue.enqueue_webhook = lambda delivery_id, delay=None: rung.append(delivery_id) or True
-    try:
-        with app.app_context():
-            assert webhook_delivery.resend_due(now + timedelta(seconds=5)) == []
-            lapsed = now + timedelta(seconds=webhook_delivery.timeout_seconds() + 11)
-            assert webhook_delivery.resend_due(lapsed) == [delivery_id]
-            db.session.remove()
-    finally:
-        queue.enqueue_webhook = original
+
+    def ring(delivery_id: str, delay: float | None = None) -> bool:
+        rung.append(delivery_id)
+        return True
+
+    monkeypatch.setattr(queue, "enqueue_webhook", ring)
+    with app.app_context():
+        assert webhook_delivery.resend_due(now + timedelta(seconds=5)) == []
+        lapsed = now + timedelta(seconds=webhook_delivery.timeout_seconds() + 11)
+        assert webhook_delivery.resend_due(lapsed) == [delivery_id]
+        db.session.remove()
     assert rung == [delivery_id]
     with app.app_context():
         assert webhook_delivery.deliver(delivery_id, lapsed) == "succeeded"
@@ -394,3 +397,30 @@ def test_a_worker_that_dies_mid_attempt_loses_nothing_and_duplicates_nothing(app
     attempts = only_delivery(client, hook)["attempts"]
     assert [a["status_code"] for a in attempts] == [None, 200]
     assert attempts[0]["error"].startswith("interrupted")
+
+
+def test_workers_racing_for_one_delivery_send_it_once(app, client, receiver):
+    """GIVEN one due delivery WHEN four workers try to send it at the same moment THEN exactly one claims
+    and sends it; the others find nothing to do."""
+    import threading
+
+    hook = create_webhook(client, receiver.url(), ["*"])
+    delivery_id = send_test(client, hook)["id"]
+    start = threading.Barrier(4)
+    outcomes: list[str | None] = []
+
+    def worker() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                outcomes.append(webhook_delivery.deliver(delivery_id))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes, key=str) == [None, None, None, "succeeded"]
+    assert len(receiver.requests) == 1

@@ -8,6 +8,6 @@ bp = Blueprint("dashboard", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from webapp.dashboard import admin, audit, settings, views  # noqa: F401 - routes register on bp
+    from webapp.dashboard import admin, audit, overview, settings, views, webhooks  # noqa: F401 - routes register on bp
 
     app.register_blueprint(bp)

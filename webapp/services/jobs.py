@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 
-from webapp import queue
+from webapp import metrics, queue
 from webapp.extensions import db
 from webapp.ids import new_id
 from webapp.models import Job, JobStageRun, Result, StoredFile
@@ -127,6 +127,7 @@ def submit_job(
         db.session.rollback()
         storage.delete(blob.relpath)
         raise
+    metrics.job_created(pipeline.name, blob.size_bytes)
     queue.enqueue_job(job.id, job.priority)
     return job
 
@@ -264,6 +265,7 @@ def cancel_job(job: Job) -> Job:
         raise ConflictError(
             f"the job is {job.status}; only queued or running jobs can be cancelled", job_status=job.status
         )
+    metrics.job_finished(job.pipeline.name, CANCELLED)
     return job
 
 

@@ -15,13 +15,15 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import insert, update
 
+from webapp import logs, metrics
 from webapp.extensions import db
 from webapp.models import Job, JobStageRun, Result
 from webapp.models.job import FAILED, QUEUED, RUNNING, SUCCEEDED
 from webapp.pipeline.config import stages_from_json
 from webapp.pipeline.document import Source
 from webapp.pipeline.errors import StopPipeline
-from webapp.pipeline.runner import PipelineFailed, run_pipeline
+from webapp.pipeline.runner import PipelineFailed
+from webapp.pipeline.sandbox import run_isolated
 from webapp.services import audit
 from webapp.services.progress import JobHooks, LeaseKeeper
 from webapp.services.storage import get_storage
@@ -68,13 +70,20 @@ def claim_job(job_id: str, worker_id: str) -> str | None:
 
 def process_job(job_id: str, worker_id: str) -> str | None:
     """Run one job if it can be claimed. Returns its final status, or None when it was not ours to run."""
+    # Log lines carry the job id (and the pipeline and stage once known): they join with the audit log.
+    with logs.job_context(job_id):
+        return _process_job(job_id, worker_id)
+
+
+def _process_job(job_id: str, worker_id: str) -> str | None:
     token = claim_job(job_id, worker_id)
     if token is None:
         log.info("job %s not claimable (already taken, finished or cancelled)", job_id)
         return None
     job = db.session.get(Job, job_id)
     attempt = job.attempts
-    hooks = JobHooks(job_id, token, attempt)
+    logs.bind(pipeline=job.pipeline.name)
+    hooks = JobHooks(job_id, token, attempt, pipeline=job.pipeline.name)
     app = current_app._get_current_object()
     log.info("job %s attempt %s started", job_id, attempt)
     try:
@@ -86,7 +95,8 @@ def process_job(job_id: str, worker_id: str) -> str | None:
         # A stored file that vanished is reported by the ingest stage as a typed error.
         with LeaseKeeper(app, job_id, token), get_storage().local_copy(stored_path) as local_path:
             source = Source(path=local_path, filename=filename, size_bytes=size_bytes, sha256=sha256)
-            output = run_pipeline(source, stages, hooks)
+            # In a child process with memory, CPU and wall-clock limits: a hostile file costs only its job.
+            output = run_isolated(source, stages, hooks)
     except StopPipeline:
         db.session.rollback()
         _close_attempt(hooks, "skipped")
@@ -135,6 +145,7 @@ def _finish_succeeded(hooks: JobHooks, version_id: str, output: dict[str, Any]) 
     )
     audit.record("job.succeeded", "job", hooks.job_id, details={"attempt": hooks.attempt})
     db.session.commit()
+    metrics.job_finished(hooks.pipeline, SUCCEEDED, hooks.seconds_since_claim())
     log.info("job %s succeeded", hooks.job_id)
     return SUCCEEDED
 
@@ -171,6 +182,8 @@ def _finish_failed(hooks: JobHooks, error: dict[str, Any]) -> str | None:
         from webapp import queue
 
         queue.enqueue_job(hooks.job_id, priority)
+    else:
+        metrics.job_finished(hooks.pipeline, FAILED, hooks.seconds_since_claim())
     log.info("job %s failed in %s: %s", hooks.job_id, error.get("stage"), error.get("type"))
     return QUEUED if retry else FAILED
 

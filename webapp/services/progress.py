@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import bindparam, select, update
 
+from webapp import logs, metrics
 from webapp.extensions import db
 from webapp.models import Job, JobStageRun
 from webapp.models.job import RUNNING
@@ -48,10 +49,13 @@ class JobHooks:
     """The runner's hooks for a job held under ``token``. One short transaction per stage boundary: a
     finished stage is written together with the start of the next one (or with the job's final state)."""
 
-    def __init__(self, job_id: str, token: str, attempt: int) -> None:
+    def __init__(self, job_id: str, token: str, attempt: int, pipeline: str = "") -> None:
         self.job_id = job_id
         self.token = token
         self.attempt = attempt
+        self.pipeline = pipeline
+        # The claim was just made: the job's duration in the metrics runs from here to its final state.
+        self.claimed = time.monotonic()
         self.failed_stage: tuple[str, int, dict[str, Any]] | None = None
         self._finished: tuple[str, int, datetime] | None = None
         self._last_check = 0.0
@@ -73,7 +77,11 @@ class JobHooks:
             self.update_stage(name, status="succeeded", finished_at=finished_at, duration_ms=duration_ms)
             self._finished = None
 
+    def seconds_since_claim(self) -> float:
+        return time.monotonic() - self.claimed
+
     def stage_started(self, name: str, index: int, total: int) -> None:
+        logs.bind(stage=name)
         self.update_job(current_stage=name, progress=round(index / total, 3), lease_expires_at=lease_end())
         self.flush()
         self.update_stage(name, status="running", started_at=utcnow())
@@ -82,8 +90,10 @@ class JobHooks:
 
     def stage_finished(self, name: str, duration_ms: int) -> None:
         self._finished = (name, duration_ms, utcnow())
+        metrics.stage_finished(name, duration_ms / 1000)
 
     def stage_failed(self, name: str, duration_ms: int, error: dict[str, Any]) -> None:
+        metrics.stage_finished(name, duration_ms / 1000)
         # Recorded with the job's final state, so a failure is one transaction.
         self.failed_stage = (name, duration_ms, error)
 

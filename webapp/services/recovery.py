@@ -13,9 +13,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from webapp import queue
+from webapp import metrics, queue
 from webapp.extensions import db
-from webapp.models import Job, JobStageRun
+from webapp.models import Job, JobStageRun, Pipeline
 from webapp.models.job import FAILED, QUEUED, RUNNING
 from webapp.services import audit
 from webapp.timeutil import utcnow
@@ -49,11 +49,12 @@ def recover_jobs() -> RecoveryReport:
 def _recover_expired_leases(report: RecoveryReport) -> None:
     now = utcnow()
     expired = db.session.execute(
-        select(Job.id, Job.attempts, Job.max_attempts, Job.lease_token, Job.priority)
+        select(Job.id, Job.attempts, Job.max_attempts, Job.lease_token, Job.priority, Pipeline.name)
+        .join(Pipeline, Pipeline.id == Job.pipeline_id)
         .where(Job.status == RUNNING, Job.lease_expires_at < now)
         .limit(BATCH)
     ).all()
-    for job_id, attempts, max_attempts, token, priority in expired:
+    for job_id, attempts, max_attempts, token, priority, pipeline in expired:
         lost = {
             "type": "internal",
             "message": f"the worker running attempt {attempts} stopped responding (killed or crashed)",
@@ -94,6 +95,7 @@ def _recover_expired_leases(report: RecoveryReport) -> None:
         db.session.commit()
         if give_up:
             report.gave_up.append(job_id)
+            metrics.job_finished(pipeline, FAILED)
         else:
             report.requeued.append(job_id)
             queue.enqueue_job(job_id, priority)

@@ -130,6 +130,9 @@ def deliver(delivery_id: str, now: datetime | None = None) -> str | None:
     if token is None:
         return None
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # its endpoint was deleted just now
+        db.session.rollback()
+        return None
     endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
     message = db.session.get(WebhookMessage, delivery.message_id)
     if not endpoint.enabled:
@@ -192,6 +195,9 @@ def _record(delivery_id: str, token: str, result: AttemptResult, now: datetime) 
     """Write the attempt and the delivery's next state, if our claim still holds; disable the endpoint
     when the receiver says 410 Gone or has failed for too long."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # deleted with its endpoint while the attempt was in flight
+        db.session.rollback()
+        return None
     endpoint_was_enabled = db.session.execute(
         select(WebhookEndpoint.enabled).where(WebhookEndpoint.id == delivery.endpoint_id)
     ).scalar()

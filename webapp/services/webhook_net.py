@@ -255,6 +255,11 @@ def _open_socket(address: str, port: int, timeout: float) -> socket.socket:
     return socket.create_connection((address, port), timeout=timeout)
 
 
+def _tls_context() -> ssl.SSLContext:
+    """The system's trusted CAs, certificate and host name checks on."""
+    return ssl.create_default_context()
+
+
 class _Deadline:
     """One time budget for the whole request: when it runs out the socket is shut down, whatever it is
     waiting for (a receiver trickling its answer a byte at a time gets no more time than a silent one)."""
@@ -301,7 +306,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """As above, with TLS: SNI and certificate checking against the original host name."""
 
     def __init__(self, host: str, port: int, address: str, deadline: _Deadline) -> None:
-        self._tls = ssl.create_default_context()
+        self._tls = _tls_context()
         super().__init__(host, port, timeout=deadline.remaining(), context=self._tls)
         self._address = address
         self._deadline = deadline

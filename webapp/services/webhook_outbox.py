@@ -113,9 +113,14 @@ def _after_commit(session: Session) -> None:
         return
     from webapp import queue
 
-    for delivery_id in delivery_ids:
-        # Never raises: a delivery the queue did not take is found by resend_due.
-        queue.enqueue_webhook(delivery_id)
+    try:
+        for delivery_id in delivery_ids:
+            queue.enqueue_webhook(delivery_id)
+    except Exception:
+        # The commit has happened and must not be reported as failed: resend_due sends these later.
+        log.warning(
+            "could not enqueue %d webhook deliveries; they are sent again later", len(delivery_ids), exc_info=True
+        )
 
 
 def _after_rollback(session: Session) -> None:
