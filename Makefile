@@ -9,7 +9,7 @@ export PORT
 # Debian packages the project needs at run time (libmagic: content sniffing).
 APT_RUNTIME := libmagic1 catdoc tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa
 # ...and for the tests (a real browser for the dashboard tests).
-APT_TEST := $(APT_RUNTIME) chromium prometheus
+APT_TEST := $(APT_RUNTIME) chromium prometheus postgresql redis-server
 
 .PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench chaos clean
 
