@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import insert, or_, select, update
 
+from webapp import metrics
 from webapp.extensions import db
 from webapp.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from webapp.models.webhook import FAILED, PENDING, SUCCEEDED
@@ -246,6 +247,7 @@ def _record(delivery_id: str, token: str, result: AttemptResult, now: datetime) 
             .execution_options(synchronize_session=False)
         )
     db.session.commit()
+    metrics.webhook_delivery(status)
     if delay is not None and delay <= SCHEDULE_WITHIN_SECONDS:
         from webapp import queue
 
