@@ -51,3 +51,19 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+RFC3339_HINT = "must be an RFC 3339 timestamp, e.g. 2026-11-29T07:00:00Z"
+
+
+def parse_time_args(args: dict[str, str], keys: tuple[str, ...]) -> tuple[dict[str, datetime], list[str]]:
+    """The given query arguments as UTC datetimes, and the names of those that are not RFC 3339."""
+    values: dict[str, datetime] = {}
+    bad: list[str] = []
+    for key in keys:
+        if args.get(key):
+            try:
+                values[key] = parse_rfc3339(args[key])
+            except ValueError:
+                bad.append(key)
+    return values, bad

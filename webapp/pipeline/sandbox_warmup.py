@@ -30,7 +30,12 @@ def _tiny_pdf() -> bytes:
         b"<< /Length %d >>\nstream\n" % len(_PDF_PAGE) + _PDF_PAGE + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    out = bytearray(b"%PDF-1.4\n")
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: list[bytes], version: bytes = b"1.4") -> bytes:
+    """A minimal, valid PDF file: the numbered objects (1 is the catalog), an xref table and the trailer."""
+    out = bytearray(b"%PDF-" + version + b"\n")
     offsets = []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

@@ -15,7 +15,7 @@ from webapp.pipeline.config import FieldError
 from webapp.services import audit
 from webapp.services.errors import NotFoundError, ValidationFailed
 from webapp.services.jobs import decode_cursor, encode_cursor
-from webapp.timeutil import parse_rfc3339, utcnow
+from webapp.timeutil import RFC3339_HINT, parse_time_args, utcnow
 
 FILTERS = ("actor", "action", "resource_type", "resource_id", "since", "until", "outcome")
 
@@ -39,12 +39,10 @@ def parse_filters(args: dict[str, str]) -> AuditFilters:
             setattr(filters, key, args[key][:400])
     if filters.outcome and filters.outcome not in audit.OUTCOMES:
         errors.append(FieldError("outcome", f"must be one of {', '.join(audit.OUTCOMES)}"))
-    for key in ("since", "until"):
-        if args.get(key):
-            try:
-                setattr(filters, key, parse_rfc3339(args[key]))
-            except ValueError:
-                errors.append(FieldError(key, "must be an RFC 3339 timestamp, e.g. 2026-11-29T07:00:00Z"))
+    times, bad = parse_time_args(args, ("since", "until"))
+    for key, value in times.items():
+        setattr(filters, key, value)
+    errors.extend(FieldError(key, RFC3339_HINT) for key in bad)
     if errors:
         raise ValidationFailed(errors)
     return filters

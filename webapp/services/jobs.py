@@ -22,7 +22,7 @@ from webapp.services import audit
 from webapp.services.errors import BusyError, ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
 from webapp.services.pipelines import get_pipeline
 from webapp.services.storage import FileTooLargeError, get_storage
-from webapp.timeutil import parse_rfc3339, utcnow
+from webapp.timeutil import RFC3339_HINT, parse_time_args, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -174,12 +174,10 @@ def parse_filters(args: dict[str, str]) -> JobFilters:
         filters.status = statuses
     if args.get("pipeline"):
         filters.pipeline = args["pipeline"]
-    for key in ("created_after", "created_before"):
-        if args.get(key):
-            try:
-                setattr(filters, key, parse_rfc3339(args[key]))
-            except ValueError:
-                errors.append(FieldError(key, "must be an RFC 3339 timestamp, e.g. 2026-11-29T07:00:00Z"))
+    times, bad = parse_time_args(args, ("created_after", "created_before"))
+    for key, value in times.items():
+        setattr(filters, key, value)
+    errors.extend(FieldError(key, RFC3339_HINT) for key in bad)
     if errors:
         raise ValidationFailed(errors)
     return filters
