@@ -7,8 +7,6 @@ import argparse
 import os
 import random
 import signal
-import socket
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -17,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from tests.conftest import corpus_file
-from tests.e2e.service import Service, production_env
+from tests.e2e.service import OwnRedis, Service, drop_database, production_env
 
 GOOD = [
     "docx_docling_lorem_ipsum.docx",
@@ -34,50 +32,17 @@ GOOD = [
 BAD = ["bad_pdf_truncated_derived.pdf", "bad_pdf_encrypted_userpw_libreoffice.pdf"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class OwnRedis:
-    """A Redis server of our own without persistence, so a restart loses every queued message."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
 def run(jobs: int, kills: int, redis_restarts: int, web_kills: int, consumers: int, seed: int = 7) -> dict:
     rng = random.Random(seed)
     redis_server = OwnRedis()
     redis_server.start()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="docpipe-chaos-") as tmp:
+        database = f"docpipe_chaos_{os.getpid()}"
         env = production_env(
             Path(tmp),
-            database="docpipe_chaos",
+            database=database,
+            redis_url=redis_server.url,
             DOCPIPE_WORKER_HEARTBEAT_SECONDS="1",
             DOCPIPE_JOB_LEASE_SECONDS="3",
             DOCPIPE_RECOVERY_INTERVAL_SECONDS="1",
@@ -85,7 +50,6 @@ def run(jobs: int, kills: int, redis_restarts: int, web_kills: int, consumers: i
             DOCPIPE_JOB_MAX_ATTEMPTS="10",
             DOCPIPE_LOG_LEVEL="WARNING",
         )
-        env["DOCPIPE_REDIS_URL"] = redis_server.url
         service = Service(Path(tmp), env)
         try:
             service.setup()
@@ -115,6 +79,7 @@ def run(jobs: int, kills: int, redis_restarts: int, web_kills: int, consumers: i
         finally:
             service.stop()
             redis_server.kill()
+            drop_database(database)
     figures.update(
         jobs=jobs,
         kills=kills,

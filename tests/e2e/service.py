@@ -145,7 +145,9 @@ PG_ADMIN_URL = os.environ.get("DOCPIPE_TEST_PG_ADMIN_URL", "postgresql://postgre
 REDIS_URL = os.environ.get("DOCPIPE_TEST_E2E_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
-def production_env(data_dir: Path, database: str = "docpipe_e2e", **extra: str) -> dict[str, str]:
+def production_env(
+    data_dir: Path, database: str = "docpipe_e2e", redis_url: str = REDIS_URL, **extra: str
+) -> dict[str, str]:
     """A fresh PostgreSQL database and an empty Redis database for real processes in production mode."""
     import psycopg
     import redis
@@ -153,6 +155,42 @@ def production_env(data_dir: Path, database: str = "docpipe_e2e", **extra: str) 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     base, _, _ = PG_ADMIN_URL.rpartition("/")
-    return service_env(data_dir, DOCPIPE_DATABASE_URL=f"{base}/{database}", DOCPIPE_REDIS_URL=REDIS_URL, **extra)
+    return service_env(data_dir, DOCPIPE_DATABASE_URL=f"{base}/{database}", DOCPIPE_REDIS_URL=redis_url, **extra)
+
+
+def drop_database(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+class OwnRedis:
+    """A Redis server of our own without persistence, so a restart loses every queued message."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
