@@ -64,6 +64,7 @@ format: install-dev
 
 bench: install-dev
 	$(PY) bench/extraction.py
+	$(PY) bench/compare.py
 	$(PY) bench/ocr_and_limits.py
 	$(PY) bench/throughput.py
 	$(PY) bench/audit_query.py

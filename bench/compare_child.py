@@ -21,14 +21,14 @@ sys.path.insert(0, str(REPO))
 
 from bench.metrics import token_f1  # noqa: E402
 
-# A tool's converter: a file to its Markdown (raw: text) and, for the pipeline, milliseconds per stage.
-Converter = Callable[[Path], tuple[str, dict[str, int]]]
+# A tool's converter: a file to its Markdown (raw: text) and, for the pipeline, ms per stage and pages read by OCR.
+Converter = Callable[[Path], tuple[str, dict]]
 
 
 def raw_converter() -> Converter:
     import pypdfium2 as pdfium
 
-    def convert(path: Path) -> tuple[str, dict[str, int]]:
+    def convert(path: Path) -> tuple[str, dict]:
         pdf, parts = pdfium.PdfDocument(path), []
         try:
             for index in range(len(pdf)):
@@ -54,10 +54,11 @@ def ours_converter(ocr: str) -> Converter:
         overrides["parse"] = {"ocr": ocr}
     stages = [StageConfig(config.name, overrides.get(config.name, {})) for config in default_stages()]
 
-    def convert(path: Path) -> tuple[str, dict[str, int]]:
+    def convert(path: Path) -> tuple[str, dict]:
         source = Source(path=path, filename=path.name, size_bytes=path.stat().st_size)
         result = run_pipeline(source, stages)
-        return result["markdown"], result["timings"]
+        ocr_pages = result["quality"]["signals"].get("ocr_pages", 0)
+        return result["markdown"], {"stage_ms": result["timings"], "ocr_pages": ocr_pages}
 
     return convert
 
@@ -100,9 +101,9 @@ def ground_truth(path: Path) -> str | None:
 
 def convert_one(convert: Converter, path: Path) -> dict:
     began, began_cpu = time.perf_counter(), cpu_seconds()
-    error, kind, timings = None, None, {}
+    error, kind, info = None, None, {}
     try:
-        text, timings = convert(path)
+        text, info = convert(path)
         if not text.strip():
             error, kind = "empty output", "empty"
     except Exception as exc:  # noqa: BLE001 (any tool's failure counts the same)
@@ -113,7 +114,7 @@ def convert_one(convert: Converter, path: Path) -> dict:
     reference = ground_truth(path)
     f1 = token_f1(text, reference) if reference is not None and error is None else None
     record = {"file": path.name, "ok": error is None, "error": error, "error_type": kind, "seconds": seconds}
-    record |= {"cpu_s": cpu, "has_truth": reference is not None, "f1": f1, "stage_ms": timings}
+    record |= {"cpu_s": cpu, "has_truth": reference is not None, "f1": f1, "stage_ms": {}, "ocr_pages": 0, **info}
     return record | {"peak_rss_kib": peak_rss_kib()}  # the high-water mark so far: shows which file raised it
 
 

@@ -69,8 +69,19 @@ class StageContext:
     # Called between units of work; raises StopPipeline when the job was cancelled.
     check_cancelled: Callable[[], None] = lambda: None
 
+    # The document's plain text, rendered once for enrich and output (parse is the last stage to change it).
+    text_cache: str | None = None
+
     def stage_options(self, name: str) -> dict[str, Any]:
         return self.options.get(name, {})
+
+    def plain_text(self) -> str:
+        if self.text_cache is None:
+            from webapp.pipeline.render import to_text
+
+            assert self.document is not None, "parse must run first"
+            self.text_cache = to_text(self.document)
+        return self.text_cache
 
 
 class Stage(ABC):

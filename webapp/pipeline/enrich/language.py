@@ -75,7 +75,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1
 # Roughly how many Latin letters one character stands for, so that shares compare like with like.
 _UNITS = {"ko": 2.0, "ja": 2.5, "zh": 3.0}
 _CHUNK_CHARS = 1200  # about 200 words of European text
-_MAX_CHUNKS = 32  # ~38k characters analysed at most, whatever the length of the text
+_MAX_CHUNKS = 16  # ~19k characters analysed at most, whatever the length of the text
 _MIN_UNITS = 20  # less than this (a few words) says nothing about a language
 _MIN_WORDS = 3  # nor do one or two words, however long (a hash, a run of letters)
 _MIXED_SHARE = 0.2

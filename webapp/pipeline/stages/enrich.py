@@ -5,7 +5,6 @@ from __future__ import annotations
 from webapp.pipeline.base import Option, Stage, StageContext
 from webapp.pipeline.enrich.language import detect_language
 from webapp.pipeline.enrich.quality import assess_quality
-from webapp.pipeline.render import to_text
 
 
 class EnrichStage(Stage):
@@ -19,7 +18,7 @@ class EnrichStage(Stage):
     def run(self, ctx: StageContext) -> None:
         assert ctx.document is not None, "parse must run before enrich"
         opts = ctx.stage_options(self.name)
-        text = to_text(ctx.document)
+        text = ctx.plain_text()
         ctx.document.metadata.setdefault("word_count", len(text.split()))
         if opts["language"]:
             ctx.language = detect_language(text)

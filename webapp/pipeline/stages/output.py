@@ -5,7 +5,7 @@ from __future__ import annotations
 from webapp.pipeline.base import Option, Stage, StageContext
 from webapp.pipeline.document import as_dicts
 from webapp.pipeline.errors import EmptyDocumentError
-from webapp.pipeline.render import to_markdown, to_text
+from webapp.pipeline.render import to_markdown
 
 FORMATS = ("text", "markdown", "elements", "tables")
 
@@ -23,7 +23,7 @@ class OutputStage(Stage):
         opts = ctx.stage_options(self.name)
         formats = set(opts["formats"])
         document = ctx.document
-        text = to_text(document)
+        text = ctx.plain_text()
         if opts["fail_on_empty"] and not text.strip() and not document.tables:
             hint = "; the file may be a scan that needs OCR" if document.signals.get("pages") else ""
             raise EmptyDocumentError(f"no text could be extracted{hint}")
