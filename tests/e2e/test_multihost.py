@@ -6,9 +6,6 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +15,8 @@ import pytest
 
 from tests.conftest import corpus_file
 from tests.e2e.chaos import OwnRedis
-from tests.e2e.service import Service, drop_database, free_port, production_env, service_env
+from tests.e2e.service import Service, drop_database, production_env, service_env
+from tests.s3server import moto_server
 from webapp.services.storage_s3 import make_client
 
 pytestmark = pytest.mark.slow
@@ -40,28 +38,8 @@ DUMMY_AWS = {
 @pytest.fixture
 def s3_endpoint(tmp_path: Path) -> Iterator[str]:
     """moto's S3 server in its own process on 127.0.0.1."""
-    port = free_port()
-    log = tmp_path / "moto.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start: {log.read_text()[-2000:]}") from None
-                time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with moto_server(tmp_path / "moto.log") as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,3 +46,13 @@ def parse(path: Path, **options: Any) -> tuple[Detection, ParsedDocument]:
     detection = detect(source(path))
     document = best_parser(detection.mime_type).parse(source(path), detection, {**OPTIONS, **options})
     return detection, document
+
+
+def rewrite_member(path: Path, member: str, transform: Callable[[bytes], bytes]) -> None:
+    """Rewrite one member of a zip-based document in place (to plant a bomb, a macro type ...)."""
+    with zipfile.ZipFile(path) as archive:
+        contents = {info.filename: archive.read(info) for info in archive.infolist()}
+    contents[member] = transform(contents[member])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in contents.items():
+            archive.writestr(name, data)

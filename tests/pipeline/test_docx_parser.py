@@ -8,7 +8,7 @@ import docx
 import pytest
 
 from bench.metrics import token_f1
-from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, rewrite_member, source
 from webapp.pipeline.detect import DOCX, detect
 from webapp.pipeline.document import Detection
 from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError
@@ -138,20 +138,11 @@ def test_tables_option_off_keeps_cell_text_as_paragraphs(tmp_path: Path) -> None
     assert "North" in [element.text for element in document.elements]
 
 
-def _rewrite_member(path: Path, member: str, transform) -> None:
-    with zipfile.ZipFile(path) as archive:
-        contents = {info.filename: archive.read(info) for info in archive.infolist()}
-    contents[member] = transform(contents[member])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in contents.items():
-            archive.writestr(name, data)
-
-
 def test_entity_bomb_is_rejected(tmp_path: Path) -> None:
     """GIVEN a docx whose document.xml declares nested entities ("billion laughs")."""
     path = _generated_docx(tmp_path / "bomb.docx")
     declaration = b'<!DOCTYPE w:document [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    _rewrite_member(path, "word/document.xml", lambda xml: xml.replace(b"?>", b"?>" + declaration, 1))
+    rewrite_member(path, "word/document.xml", lambda xml: xml.replace(b"?>", b"?>" + declaration, 1))
     with pytest.raises(CorruptFileError, match="DOCTYPE or ENTITY"):
         _parse_docx(path)
 

@@ -11,7 +11,7 @@ from pptx.enum.chart import XL_CHART_TYPE
 from pptx.util import Inches
 
 from bench.metrics import token_f1
-from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, rewrite_member, source
 from webapp.pipeline.detect import PPTM, PPTX
 from webapp.pipeline.document import Detection
 from webapp.pipeline.errors import CorruptFileError, LimitExceededError
@@ -146,18 +146,9 @@ def test_tables_option_off_keeps_cell_text(tmp_path: Path) -> None:
     assert "Region\tSales" in [element.text for element in document.elements]
 
 
-def _rewrite_member(path: Path, member: str, transform) -> None:
-    with zipfile.ZipFile(path) as archive:
-        contents = {info.filename: archive.read(info) for info in archive.infolist()}
-    contents[member] = transform(contents[member])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in contents.items():
-            archive.writestr(name, data)
-
-
 def test_macro_enabled_deck_is_detected_and_read(tmp_path: Path) -> None:
     path = _deck(tmp_path / "macros.bin")
-    _rewrite_member(
+    rewrite_member(
         path,
         "[Content_Types].xml",
         lambda xml: xml.replace(
@@ -181,7 +172,7 @@ def test_zip_bomb_is_rejected(tmp_path: Path) -> None:
 def test_entity_bomb_is_rejected(tmp_path: Path) -> None:
     path = _deck(tmp_path / "entities.pptx")
     declaration = b'<!DOCTYPE p:sld [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    _rewrite_member(path, "ppt/slides/slide1.xml", lambda xml: xml.replace(b"?>", b"?>" + declaration, 1))
+    rewrite_member(path, "ppt/slides/slide1.xml", lambda xml: xml.replace(b"?>", b"?>" + declaration, 1))
     with pytest.raises(CorruptFileError, match="DOCTYPE or ENTITY"):
         _parse_pptx(path)
 
@@ -197,7 +188,7 @@ def test_package_without_a_presentation_is_corrupt(tmp_path: Path) -> None:
 
 def test_broken_slide_xml_is_corrupt(tmp_path: Path) -> None:
     path = _deck(tmp_path / "broken.pptx")
-    _rewrite_member(path, "ppt/slides/slide2.xml", lambda xml: xml[: len(xml) // 2])
+    rewrite_member(path, "ppt/slides/slide2.xml", lambda xml: xml[: len(xml) // 2])
     with pytest.raises(CorruptFileError, match="cannot be"):
         _parse_pptx(path)
 
@@ -221,12 +212,12 @@ SMARTART_DATA = (
 def test_smartart_text_is_read_from_the_diagram_data(tmp_path: Path) -> None:
     """GIVEN a SmartArt frame (python-pptx cannot write one: the parts are added by hand)."""
     path = _deck(tmp_path / "smartart.pptx")
-    _rewrite_member(path, "ppt/slides/slide1.xml", lambda xml: xml.replace(b"</p:spTree>", SMARTART_FRAME))
+    rewrite_member(path, "ppt/slides/slide1.xml", lambda xml: xml.replace(b"</p:spTree>", SMARTART_FRAME))
     relation = (
         b'<Relationship Id="rIdDgm" Target="../diagrams/data1.xml" '
         b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/diagramData"/></Relationships>'
     )
-    _rewrite_member(path, "ppt/slides/_rels/slide1.xml.rels", lambda xml: xml.replace(b"</Relationships>", relation))
+    rewrite_member(path, "ppt/slides/_rels/slide1.xml.rels", lambda xml: xml.replace(b"</Relationships>", relation))
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr("ppt/diagrams/data1.xml", SMARTART_DATA)
     document = _parse_pptx(path)

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from bench.metrics import token_f1
-from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
+from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, rewrite_member, source
 from webapp.pipeline.detect import XLSM, XLSX, detect
 from webapp.pipeline.document import Detection
 from webapp.pipeline.errors import CorruptFileError, LimitExceededError
@@ -118,20 +118,11 @@ def test_cell_limit_names_the_limit(tmp_path: Path) -> None:
         _parse_xlsx(tmp_path / "big.xlsx", max_cells=1000)
 
 
-def _rewrite_member(path: Path, member: str, transform) -> None:
-    with zipfile.ZipFile(path) as archive:
-        contents = {info.filename: archive.read(info) for info in archive.infolist()}
-    contents[member] = transform(contents[member])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in contents.items():
-            archive.writestr(name, data)
-
-
 def test_row_far_below_the_data_fails_fast_on_the_cell_limit(tmp_path: Path) -> None:
     """GIVEN a sheet declaring the whole grid and a row number of 50 million: the gap must not be walked."""
     path = _workbook(tmp_path / "far.xlsx")
     far_row = b'<row r="50000000"><c r="A50000000" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
-    _rewrite_member(
+    rewrite_member(
         path,
         "xl/worksheets/sheet1.xml",
         lambda xml: xml.replace(b"</sheetData>", far_row).replace(b'ref="A1:F10"', b'ref="A1:XFD1048576"'),
@@ -153,7 +144,7 @@ def test_openpyxl_warnings_become_document_warnings(tmp_path: Path) -> None:
 
 def test_macro_enabled_workbook_is_detected_and_read(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "macros.bin")
-    _rewrite_member(
+    rewrite_member(
         path,
         "[Content_Types].xml",
         lambda xml: xml.replace(
@@ -177,7 +168,7 @@ def test_zip_bomb_is_rejected(tmp_path: Path) -> None:
 def test_entity_bomb_is_rejected(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "entities.xlsx")
     declaration = b'<!DOCTYPE worksheet [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
-    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: declaration + xml)  # openpyxl writes no <?xml?>
+    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: declaration + xml)  # openpyxl writes no <?xml?>
     with pytest.raises(CorruptFileError, match="DOCTYPE or ENTITY"):
         _parse_xlsx(path)
 
@@ -194,6 +185,6 @@ def test_spreadsheet_package_without_a_workbook_is_corrupt(tmp_path: Path) -> No
 
 def test_damaged_sheet_xml_is_corrupt(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "damaged.xlsx")
-    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
+    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2])
     with pytest.raises(CorruptFileError, match="sheet 'Data' cannot be read"):
         _parse_xlsx(path)
