@@ -35,8 +35,8 @@ class HtmlParser(Parser):
         if detection.mime_type == "application/xhtml+xml":
             root = _parse_xml(data)
         if root is None:
-            text = data.decode(_encoding(data, detection), errors="replace")
-            root = _parse_html(text, document.warnings)
+            text = data.decode(html_encoding(data, detection), errors="replace")
+            root = parse_html(text, document.warnings)
         if root is None:
             return document
         document.metadata.update(_head_metadata(root))
@@ -61,7 +61,7 @@ def _parse_xml(data: bytes) -> etree._Element | None:
         return None
 
 
-def _parse_html(text: str, warnings: list[str]) -> etree._Element | None:
+def parse_html(text: str, warnings: list[str]) -> etree._Element | None:
     # Decoded here rather than by libxml2, which knows fewer encoding names than Python. lxml refuses text that
     # still carries an XML encoding declaration, and a BOM would stay in the first paragraph.
     text = _XML_DECLARATION.sub("", text.lstrip("\ufeff"), count=1)
@@ -78,7 +78,7 @@ def _parse_html(text: str, warnings: list[str]) -> etree._Element | None:
     return root
 
 
-def _encoding(data: bytes, detection: Detection) -> str:
+def html_encoding(data: bytes, detection: Detection) -> str:
     """BOM, then the page's own <meta charset>, then what detection found, then UTF-8."""
     for bom, name in _BOMS:
         if data.startswith(bom):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webapp.pipeline.document import Element, ParsedDocument, Table
-from webapp.pipeline.parsers.html import _parse_html
+from webapp.pipeline.parsers.html import parse_html
 from webapp.pipeline.parsers.html_walk import HtmlWalker, local_name
 
 _LIST_ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:(?P<bullet>[-*•])|(?P<number>\d{1,3})[.)])[ \t]+(?P<text>\S.*)$")
@@ -66,7 +66,7 @@ def plain_body(text: str) -> Body:
 
 def html_body(text: str) -> Body:
     body = Body()
-    root = _parse_html(text, body.warnings)
+    root = parse_html(text, body.warnings)
     if root is None:
         return body
     node = next((node for node in root.iter() if local_name(node) == "body"), root)

@@ -17,7 +17,7 @@ from webapp.pipeline.base import Parser
 from webapp.pipeline.detect import MSG
 from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
 from webapp.pipeline.errors import CorruptFileError, EncryptedFileError
-from webapp.pipeline.parsers.html import _encoding
+from webapp.pipeline.parsers.html import html_encoding
 from webapp.pipeline.parsers.mailbody import (
     TEXT_ATTACHMENT_LIMIT,
     Body,
@@ -135,7 +135,7 @@ def _body(message: MapiStorage, warnings: list[str]) -> Body:
     html = message.binary(0x1013)
     if html:
         codec = codec_for(message.long(0x3FDE)) or message.codec  # PR_INTERNET_CPID
-        return html_body(html.decode(_encoding(html, Detection("text/html", encoding=codec)), errors="replace"))
+        return html_body(html.decode(html_encoding(html, Detection("text/html", encoding=codec)), errors="replace"))
     html_text = message.text(0x1013)
     if html_text.strip():
         return html_body(html_text)
@@ -163,7 +163,7 @@ def _attachment_info(ole: olefile.OleFileIO, path: str, codec: str) -> dict[str,
 def _text_attachment(data: bytes, kind: str) -> Body:
     encoding = detect_encoding(data[:65536]) or "utf-8"
     if kind == "text/html" or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
-        return html_body(data.decode(_encoding(data, Detection("text/html", encoding=encoding)), errors="replace"))
+        return html_body(data.decode(html_encoding(data, Detection("text/html", encoding=encoding)), errors="replace"))
     return plain_body(data.decode(encoding, errors="replace"))
 
 
