@@ -67,6 +67,21 @@ def _disk() -> dict[str, Any]:
     }
 
 
+# /healthz is public: it shows how components are doing, never where they live (S3 endpoint, bucket, prefix) or
+# what an error message says (it can name hosts and users). The full reason goes to the log.
+PUBLIC_KEYS = frozenset(
+    {"status", "latency_ms", "backend", "depth", "alive", "last_heartbeat", "free_bytes", "total_bytes", "free_ratio"}
+)
+
+
+def public_view(name: str, check: dict[str, Any]) -> dict[str, Any]:
+    shown = {key: value for key, value in check.items() if key in PUBLIC_KEYS}
+    if "error" in check:
+        shown["error"] = check["error"].split(":", 1)[0]
+        log.warning("health check of %s failed: %s", name, check["error"])
+    return shown
+
+
 def components() -> dict[str, dict[str, Any]]:
     return {
         "database": _timed(_database),
@@ -110,9 +125,8 @@ def healthz():
     overall = "error" if "error" in statuses else "warn" if "warn" in statuses else "ok"
     from webapp import __version__
 
-    return jsonify(
-        {"status": overall, "version": __version__, "components": checks}
-    ), 200 if overall != "error" else 503
+    shown = {name: public_view(name, check) for name, check in checks.items()}
+    return jsonify({"status": overall, "version": __version__, "components": shown}), 200 if overall != "error" else 503
 
 
 def init_app(app: Flask) -> None:
