@@ -43,17 +43,29 @@ class Config:
     S3_ADDRESSING_STYLE: str | None = _env("DOCPIPE_S3_ADDRESSING_STYLE")
     # A running job's lease: a worker renews it while it works; when it lapses the job is recovered.
     JOB_LEASE_SECONDS: int = _env_int("DOCPIPE_JOB_LEASE_SECONDS", 60)
+    # A pooled database connection idle this long is pinged before use (0: before every use, as consumers do).
+    DB_PING_AFTER_IDLE_SECONDS: int = _env_int("DOCPIPE_DB_PING_AFTER_IDLE_SECONDS", 10)
     JOB_MAX_ATTEMPTS: int = _env_int("DOCPIPE_JOB_MAX_ATTEMPTS", 3)
     # A queued job whose message was sent this long ago without being picked up is sent again.
     JOB_REQUEUE_AFTER_SECONDS: int = _env_int("DOCPIPE_JOB_REQUEUE_AFTER_SECONDS", 600)
     # Backpressure: with this many jobs waiting, submissions get 429 and Retry-After (0: no limit).
     MAX_QUEUED: int = _env_int("DOCPIPE_MAX_QUEUED", 10000)
     BUSY_RETRY_AFTER_SECONDS: int = _env_int("DOCPIPE_BUSY_RETRY_AFTER_SECONDS", 30)
+    # POST /api/v1/jobs with several ``file`` parts: at most this many files in one request.
+    MAX_BATCH_FILES: int = _env_int("DOCPIPE_MAX_BATCH_FILES", 100)
+    # How long an Idempotency-Key of POST /api/v1/jobs is remembered (expired keys are purged hourly).
+    IDEMPOTENCY_KEY_TTL_HOURS: int = _env_int("DOCPIPE_IDEMPOTENCY_KEY_TTL_HOURS", 24)
     # How often (cluster-wide) lost and orphaned jobs are looked for; the consumers' heartbeat runs it.
     RECOVERY_INTERVAL_SECONDS: int = _env_int("DOCPIPE_RECOVERY_INTERVAL_SECONDS", 30)
     WORKER_HEARTBEAT_SECONDS: int = _env_int("DOCPIPE_WORKER_HEARTBEAT_SECONDS", 10)
     # Huey runs tasks inline (no consumer) when true: used by tests of the web layer alone.
     QUEUE_IMMEDIATE: bool = _env_bool("DOCPIPE_QUEUE_IMMEDIATE", False)
+
+    # "Try it" in the pipeline editor runs an unsaved pipeline on a sample inside the web request (sandboxed):
+    # the sample's size cap, the wall-clock cap (below the pipeline's own), and tries at once per web process.
+    TRY_MAX_MB: int = _env_int("DOCPIPE_TRY_MAX_MB", 10)
+    TRY_TIMEOUT_SECONDS: int = _env_int("DOCPIPE_TRY_TIMEOUT_SECONDS", 30)
+    TRY_CONCURRENCY: int = _env_int("DOCPIPE_TRY_CONCURRENCY", 2)
 
     ADMIN_EMAIL: str = _env("DOCPIPE_ADMIN_EMAIL", "admin@localhost") or "admin@localhost"
     ADMIN_PASSWORD: str | None = _env("DOCPIPE_ADMIN_PASSWORD")
@@ -77,6 +89,9 @@ class Config:
     PASSWORD_MEMORY_KIB: int = _env_int("DOCPIPE_PASSWORD_MEMORY_KIB", 65536)
     LOGIN_RATE_LIMIT_IP: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_IP", "30 per minute") or "30 per minute"
     LOGIN_RATE_LIMIT_ACCOUNT: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 5 minutes") or "10 per 5 minutes"
+    # Requests per API key (JWT callers: per user; anonymous: per address) to /api/v1, e.g. "6000/minute";
+    # "" or "0" switches it off. Shared through Redis when DOCPIPE_REDIS_URL is set, per process otherwise.
+    API_RATE_LIMIT: str = os.environ.get("DOCPIPE_API_RATE_LIMIT", "6000/minute").strip()
 
     # Audit events older than this are purged daily (a checkpoint keeps the chain verifiable); 0 keeps all.
     AUDIT_RETENTION_DAYS: int = _env_int("DOCPIPE_AUDIT_RETENTION_DAYS", 365)

@@ -188,8 +188,25 @@ def extract_command(files: tuple[Path, ...], pipeline_name: str, fmt: str) -> No
     sys.exit(1 if failures else 0)
 
 
+@click.command("openapi")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="write here (default: print)")
+@with_appcontext
+def openapi_command(output: Path | None) -> None:
+    """Write the OpenAPI document (what GET /api/v1/openapi.json serves); docs/openapi.json is the committed copy."""
+    from webapp.api.openapi import document, render
+
+    text = render(document(current_app._get_current_object()))  # type: ignore[attr-defined]
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
+    app.cli.add_command(openapi_command)
     app.cli.add_command(users_group)
     app.cli.add_command(api_keys_group)
     app.cli.add_command(audit_group)

@@ -25,7 +25,7 @@ def first_in_period(huey: Huey, name: str, period_seconds: int = 60) -> bool:
 
 
 def register(huey: Huey, app: Flask) -> SimpleNamespace:
-    from webapp.services import audit_log, processing, webhook_delivery
+    from webapp.services import audit_log, idempotency, processing, webhook_delivery
     from webapp.services.workers import worker_identity
 
     @huey.task(name="docpipe.process_job")
@@ -56,4 +56,19 @@ def register(huey: Huey, app: Flask) -> SimpleNamespace:
             finally:
                 db.session.remove()
 
-    return SimpleNamespace(process_job=process_job, purge_audit=purge_audit, deliver_webhook=deliver_webhook)
+    @huey.periodic_task(crontab(minute="23"), name="docpipe.purge_idempotency_keys")
+    def purge_idempotency_keys() -> int | None:
+        if not first_in_period(huey, "purge_idempotency_keys", period_seconds=3600):
+            return None
+        with app.app_context():
+            try:
+                return idempotency.purge_expired()
+            finally:
+                db.session.remove()
+
+    return SimpleNamespace(
+        process_job=process_job,
+        purge_audit=purge_audit,
+        deliver_webhook=deliver_webhook,
+        purge_idempotency_keys=purge_idempotency_keys,
+    )

@@ -113,6 +113,8 @@ def test_submit_validation_errors_name_the_field(client):
     assert bad_labels.status_code == 422 and bad_labels.get_json()["errors"][0]["field"] == "labels"
     unknown = submit(client, b"x", pipeline="nope")
     assert unknown.status_code == 404 and unknown.content_type == "application/problem+json"
+    nameless = submit(client, b"x", filename="")
+    assert nameless.status_code == 422 and nameless.get_json()["errors"][0]["field"] == "file"
 
 
 def test_priority_and_labels_are_kept(client):

@@ -18,6 +18,7 @@ PLACEHOLDERS = {
     "webhook_id": "wh_missing",
     "delivery_id": "whd_missing",
     "filename": "css/docpipe.css",
+    "page": "1",
 }
 ROLES_AND_ANON = (None, *ROLES)
 

@@ -31,9 +31,10 @@ def _service_error(exc: ServiceError):
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import audit, auth, jobs, pipelines, webhooks  # noqa: F401 - routes register on bp
+    from webapp.api import audit, auth, jobs, openapi, pipelines, webhooks  # noqa: F401 - routes register on bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(openapi.docs_bp)
     # The API authenticates by header (Bearer / X-API-Key), never by cookie, so CSRF does not apply.
     csrf.exempt(bp)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import jsonify
 
 from webapp.api import bp, json_body
+from webapp.api import schemas as s
+from webapp.api.openapi import Answer, doc
 from webapp.auth.identity import current_identity
 from webapp.auth.policy import public, require_permission, role_allows
 from webapp.auth.ratelimit import login_limits
@@ -50,7 +52,11 @@ def api_key_to_dict(api_key: ApiKey) -> dict:
 @bp.post("/auth/token")
 @public
 @login_limits
+@doc(
+    tag="auth", json=s.TokenRequest, is_public=True, errors=(401,), answers={200: Answer("a short-lived JWT", s.Token)}
+)
 def issue_access_token():
+    """Exchange e-mail and password for a JWT."""
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object with email and password")])
@@ -77,7 +83,9 @@ def _caller() -> User:
 
 @bp.get("/users/me")
 @require_permission("users:me")
+@doc(tag="users", answers={200: Answer("the caller", s.Me)})
 def me():
+    """Who am I."""
     identity = current_identity()
     if identity.user_id is None:
         return jsonify({"id": identity.id, "email": identity.name, "role": identity.role, "external": True})
@@ -88,13 +96,17 @@ def me():
 
 @bp.get("/users")
 @require_permission("users:manage")
+@doc(tag="users", answers={200: Answer("every user", s.UserList)})
 def list_users():
+    """List users (admin)."""
     return jsonify({"items": [user_to_dict(user) for user in users.list_users()], "next_cursor": None})
 
 
 @bp.post("/users")
 @require_permission("users:manage")
+@doc(tag="users", json=s.UserCreate, errors=(409,), answers={201: Answer("created", s.User, headers=("Location",))})
 def create_user():
+    """Create a user (admin)."""
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])
@@ -106,7 +118,9 @@ def create_user():
 
 @bp.patch("/users/<user_id>")
 @require_permission("users:manage")
+@doc(tag="users", json=s.UserUpdate, answers={200: Answer("updated", s.User)})
 def update_user(user_id: str):
+    """Change a user's role, password or active flag (admin)."""
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])
@@ -116,7 +130,9 @@ def update_user(user_id: str):
 
 @bp.delete("/users/<user_id>")
 @require_permission("users:manage")
+@doc(tag="users", errors=(409, 422), answers={204: Answer("deleted")})
 def delete_user(user_id: str):
+    """Delete a user (admin)."""
     users.delete_user(users.get_user(user_id), current_identity().user_id)
     return "", 204
 
@@ -129,13 +145,24 @@ def _key_scope() -> User | None:
 
 @bp.get("/api-keys")
 @require_permission("api_keys:own")
+@doc(
+    tag="api-keys", answers={200: Answer("the caller's keys (an admin's: every key); never the secrets", s.ApiKeyList)}
+)
 def list_api_keys():
+    """List API keys."""
     return jsonify({"items": [api_key_to_dict(k) for k in api_keys.list_keys(_key_scope())], "next_cursor": None})
 
 
 @bp.post("/api-keys")
 @require_permission("api_keys:own")
+@doc(
+    tag="api-keys",
+    json=s.ApiKeyCreate,
+    errors=(404,),
+    answers={201: Answer("created; key is shown this once", s.ApiKeyCreated, headers=("Location", "Cache-Control"))},
+)
 def create_api_key():
+    """Create an API key."""
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])
@@ -153,6 +180,8 @@ def create_api_key():
 
 @bp.delete("/api-keys/<key_id>")
 @require_permission("api_keys:own")
+@doc(tag="api-keys", answers={204: Answer("revoked")})
 def revoke_api_key(key_id: str):
+    """Revoke an API key."""
     api_keys.revoke_key(api_keys.get_key(key_id, _key_scope()))
     return "", 204

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, str] = {
     "jobs:cancel": "operator",
     "jobs:retry": "operator",
     "pipelines:write": "operator",
+    # Running an unsaved pipeline on a sample in the web process (the dashboard's "Try it").
+    "pipelines:try": "operator",
     "jobs:delete": "admin",
     "pipelines:delete": "admin",
     "users:manage": "admin",
@@ -64,7 +66,8 @@ def require_login(view: F) -> F:
 
 
 def public(view: F) -> F:
-    """Deliberately reachable without an identity: health, login, static assets."""
+    """Deliberately reachable without an identity: health, login, static assets, and the API's description
+    (GET /api/v1/openapi.json and its page /api/docs: they describe the routes and hold no data)."""
     setattr(view, POLICY_ATTR, PUBLIC)
     return view
 

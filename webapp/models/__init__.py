@@ -2,6 +2,7 @@
 
 from webapp.models.api_key import ApiKey
 from webapp.models.audit import AuditCheckpoint, AuditEvent
+from webapp.models.idempotency_key import IdempotencyKey
 from webapp.models.job import Job, JobStageRun
 from webapp.models.pipeline import Pipeline, PipelineVersion
 from webapp.models.result import Result
@@ -15,6 +16,7 @@ __all__ = [
     "ApiKey",
     "AuditCheckpoint",
     "AuditEvent",
+    "IdempotencyKey",
     "Job",
     "JobStageRun",
     "Pipeline",

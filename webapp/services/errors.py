@@ -28,6 +28,14 @@ class ConflictError(ServiceError):
     type = "/problems/conflict"
 
 
+class PreconditionFailedError(ServiceError):
+    """An If-Match precondition did not hold: the resource changed since the client read it."""
+
+    status = 412
+    title = "Precondition failed"
+    type = "/problems/precondition-failed"
+
+
 class ValidationFailed(ServiceError):
     status = 422
     title = "Validation failed"

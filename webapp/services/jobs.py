@@ -5,23 +5,25 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, bindparam, cast, delete, func, select, update
 
 from webapp import metrics, queue
 from webapp.extensions import db
 from webapp.ids import new_id
-from webapp.models import Job, JobStageRun, Result, StoredFile
+from webapp.models import Job, JobStageRun, Pipeline, PipelineVersion, Result, StoredFile
 from webapp.models.job import CANCELLED, FAILED, FINISHED, QUEUED, RUNNING, STATUSES
 from webapp.pipeline.config import FieldError
 from webapp.services import audit
 from webapp.services.errors import BusyError, ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
 from webapp.services.pipelines import get_pipeline
-from webapp.services.storage import FileTooLargeError, get_storage
+from webapp.services.storage import FileTooLargeError, StoredBlob, get_storage
 from webapp.timeutil import RFC3339_HINT, parse_time_args, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,8 @@ class JobFilters:
     pipeline: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    # label=key=value: jobs whose label ``key`` has that value (a number label matches its digits).
+    label: tuple[str, str] | None = None
 
 
 def parse_priority(raw: str | int | None) -> int | None:
@@ -70,6 +74,12 @@ def parse_labels(raw: str | dict | None) -> dict[str, Any]:
     return raw
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    stream: BinaryIO
+    filename: str
+
+
 def submit_job(
     stream: BinaryIO,
     filename: str,
@@ -78,70 +88,130 @@ def submit_job(
     labels: dict[str, Any] | None = None,
 ) -> Job:
     """Store the upload, record the job, commit, then ring the queue's doorbell."""
-    ensure_queue_has_room()
+    return submit_jobs([Upload(stream, filename)], pipeline_ref, priority, labels)[0]
+
+
+def validate_uploads(uploads: Sequence[Upload]) -> None:
+    """Before anything is stored: 1 to DOCPIPE_MAX_BATCH_FILES parts, each with a file name."""
+    limit = int(current_app.config["MAX_BATCH_FILES"])
+    if not uploads:
+        raise ValidationFailed([FieldError("file", "required: the document as a multipart/form-data part 'file'")])
+    if len(uploads) > limit:
+        raise ValidationFailed([FieldError("file", f"at most {limit} files in one request, got {len(uploads)}")])
+    nameless = [i for i, upload in enumerate(uploads) if not (upload.filename or "").strip()]
+    if nameless:
+        field = "file" if len(uploads) == 1 else f"file[{nameless[0]}]"
+        raise ValidationFailed([FieldError(field, "the part has no file name (Content-Disposition filename)")])
+
+
+def submit_jobs(
+    uploads: Sequence[Upload],
+    pipeline_ref: str | None,
+    priority: int | None = None,
+    labels: dict[str, Any] | None = None,
+    before_commit: Callable[[list[Job]], None] | None = None,
+) -> list[Job]:
+    """All or nothing: every upload stored and its job recorded in one transaction (``before_commit`` joins
+    it), then the queue's doorbell rung for each. Any failure removes what was stored."""
+    ensure_queue_has_room(len(uploads))
     pipeline = get_pipeline(pipeline_ref or "default")
     version = pipeline.current()
     limit = int(current_app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
     storage = get_storage()
+    saved: list[str] = []
     try:
-        blob = storage.save(stream, limit)
-    except FileTooLargeError as exc:
-        raise PayloadTooLargeError(str(exc), limit_bytes=exc.limit_bytes) from None
-    try:
-        stored = StoredFile(sha256=blob.sha256, size_bytes=blob.size_bytes, path=blob.relpath)
-        db.session.add(stored)
-        now = utcnow()
-        job = Job(
-            id=new_id("job"),
-            status=QUEUED,
-            pipeline_id=pipeline.id,
-            pipeline_version_id=version.id,
-            priority=version.default_priority if priority is None else priority,
-            labels=labels or {},
-            filename=_clean_filename(filename),
-            size_bytes=blob.size_bytes,
-            sha256=blob.sha256,
-            stored_file=stored,
-            created_at=now,
-            enqueued_at=now,
-            attempts=0,
-            max_attempts=int(current_app.config["JOB_MAX_ATTEMPTS"]),
-            progress=0.0,
-        )
-        db.session.add(job)
-        audit.record(
-            "job.created",
-            "job",
-            job.id,
-            details={
-                "filename": job.filename,
-                "size_bytes": job.size_bytes,
-                "sha256": job.sha256,
-                "pipeline": pipeline.name,
-                "pipeline_version": version.version,
-                "priority": job.priority,
-            },
-        )
+        created = []
+        for upload in uploads:
+            try:
+                blob = storage.save(upload.stream, limit)
+            except FileTooLargeError as exc:
+                raise PayloadTooLargeError(str(exc), limit_bytes=exc.limit_bytes, filename=upload.filename) from None
+            saved.append(blob.relpath)
+            created.append(_new_job(blob, upload.filename, pipeline, version, priority, labels))
+        if before_commit is not None:
+            before_commit(created)
+        pipeline_name = pipeline.name  # read before the commit expires it: after, it would cost a query
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        storage.delete(blob.relpath)
+        for relpath in saved:
+            storage.delete(relpath)
         raise
-    metrics.job_created(pipeline.name, blob.size_bytes)
-    queue.enqueue_job(job.id, job.priority)
+    for job in created:
+        metrics.job_created(pipeline_name, job.size_bytes)
+        queue.enqueue_job(job.id, job.priority)
+    return created
+
+
+def _new_job(
+    blob: StoredBlob,
+    filename: str,
+    pipeline: Pipeline,
+    version: PipelineVersion,
+    priority: int | None,
+    labels: dict[str, Any] | None,
+) -> Job:
+    stored = StoredFile(sha256=blob.sha256, size_bytes=blob.size_bytes, path=blob.relpath)
+    db.session.add(stored)
+    now = utcnow()
+    job = Job(
+        id=new_id("job"),
+        status=QUEUED,
+        pipeline_id=pipeline.id,
+        pipeline_version_id=version.id,
+        priority=version.default_priority if priority is None else priority,
+        labels=labels or {},
+        filename=_clean_filename(filename),
+        size_bytes=blob.size_bytes,
+        sha256=blob.sha256,
+        stored_file=stored,
+        created_at=now,
+        enqueued_at=now,
+        attempts=0,
+        max_attempts=int(current_app.config["JOB_MAX_ATTEMPTS"]),
+        progress=0.0,
+    )
+    db.session.add(job)
+    audit.record(
+        "job.created",
+        "job",
+        job.id,
+        details={
+            "filename": job.filename,
+            "size_bytes": job.size_bytes,
+            "sha256": job.sha256,
+            "pipeline": pipeline.name,
+            "pipeline_version": version.version,
+            "priority": job.priority,
+        },
+    )
     return job
 
 
-def ensure_queue_has_room() -> None:
+# (jobs waiting, monotonic time counted) per app, for ensure_queue_has_room.
+_QUEUE_DEPTH = "docpipe.queue_depth"
+QUEUE_DEPTH_MAX_AGE = 1.0
+
+
+def ensure_queue_has_room(count: int = 1) -> None:
     """Refuse new work while DOCPIPE_MAX_QUEUED jobs already wait, instead of growing without bound."""
     limit = int(current_app.config["MAX_QUEUED"])
     if limit <= 0:
+        return
+    if count > limit:
+        raise ValidationFailed([FieldError("file", f"{count} files are more than the queue holds ({limit})")])
+    counted = current_app.extensions.get(_QUEUE_DEPTH)
+    if counted and time.monotonic() - counted[1] < QUEUE_DEPTH_MAX_AGE and counted[0] + count <= limit // 2:
+        # Far below the limit, a count under a second old (plus what this process added since) answers: the
+        # exact count runs near the limit, so other processes cannot push the queue past it unnoticed.
+        current_app.extensions[_QUEUE_DEPTH] = (counted[0] + count, counted[1])
         return
     # Counting stops at the limit: cheap however long the queue is.
     waiting = db.session.execute(
         select(func.count()).select_from(select(Job.id).where(Job.status == QUEUED).limit(limit).subquery())
     ).scalar_one()
-    if waiting >= limit:
+    current_app.extensions[_QUEUE_DEPTH] = (waiting + count, time.monotonic())
+    if waiting + count > limit:
         raise BusyError(
             f"{waiting} jobs are already waiting (the limit is {limit}); try again shortly",
             retry_after=int(current_app.config["BUSY_RETRY_AFTER_SECONDS"]),
@@ -163,6 +233,23 @@ def get_job(job_id: str) -> Job:
     return job
 
 
+# Built once: constructing the statement cost as much CPU as loading its rows.
+_JOB_WITH_RUNS = (
+    select(Job, JobStageRun)
+    .outerjoin(JobStageRun, (JobStageRun.job_id == Job.id) & (JobStageRun.attempt == Job.attempts))
+    .where(Job.id == bindparam("job_id"))
+    .order_by(JobStageRun.id)
+)
+
+
+def get_job_with_runs(job_id: str) -> tuple[Job, list[JobStageRun]]:
+    """A job with the stage runs of its latest attempt, in one round trip (the hot path of GET /jobs/{id})."""
+    rows = db.session.execute(_JOB_WITH_RUNS, {"job_id": job_id}).all()
+    if not rows:
+        raise NotFoundError(f"no job {job_id!r}")
+    return rows[0][0], [run for _, run in rows if run is not None]
+
+
 def parse_filters(args: dict[str, str]) -> JobFilters:
     errors: list[FieldError] = []
     filters = JobFilters()
@@ -174,6 +261,12 @@ def parse_filters(args: dict[str, str]) -> JobFilters:
         filters.status = statuses
     if args.get("pipeline"):
         filters.pipeline = args["pipeline"]
+    if args.get("label"):
+        key, sep, value = args["label"].partition("=")
+        if not sep or not key.strip():
+            errors.append(FieldError("label", "must be key=value, e.g. customer=acme"))
+        else:
+            filters.label = (key.strip(), value.strip())
     times, bad = parse_time_args(args, ("created_after", "created_before"))
     for key, value in times.items():
         setattr(filters, key, value)
@@ -198,6 +291,10 @@ def list_jobs(filters: JobFilters, limit: int, cursor: str | None) -> tuple[list
         query = query.where(Job.created_at > filters.created_after)
     if filters.created_before:
         query = query.where(Job.created_at < filters.created_before)
+    if filters.label:
+        key, value = filters.label
+        # ->> on PostgreSQL, json_extract on SQLite; the cast makes SQLite compare a number label as text too.
+        query = query.where(cast(Job.labels[key].as_string(), String) == value)
     if cursor:
         query = query.where(Job.id < decode_cursor(cursor))
     rows = list(db.session.execute(query.order_by(Job.id.desc()).limit(limit + 1)).scalars())
@@ -220,15 +317,24 @@ def decode_cursor(cursor: str) -> str:
     return value
 
 
-def latest_stage_runs(jobs: list[Job]) -> dict[str, list[JobStageRun]]:
-    """Each job's stage runs of its latest attempt, in one query for the whole page."""
+# The columns a job's representation shows. Plain rows, not ORM objects: building hundreds of those for a
+# page of 50 jobs cost more than the query itself.
+_STAGE_RUN_COLUMNS = tuple(
+    getattr(JobStageRun, name)
+    for name in ("job_id", "attempt", "name", "status", "started_at", "finished_at", "duration_ms", "error")
+)
+
+
+def latest_stage_runs(jobs: list[Job]) -> dict[str, list[Any]]:
+    """Each job's stage runs of its latest attempt (rows with JobStageRun's attributes), in one query for
+    the whole page."""
     wanted = {job.id: job.attempts for job in jobs if job.attempts}
     if not wanted:
         return {}
     runs = db.session.execute(
-        select(JobStageRun).where(JobStageRun.job_id.in_(list(wanted))).order_by(JobStageRun.id)
-    ).scalars()
-    by_job: dict[str, list[JobStageRun]] = {}
+        select(*_STAGE_RUN_COLUMNS).where(JobStageRun.job_id.in_(list(wanted))).order_by(JobStageRun.id)
+    )
+    by_job: dict[str, list[Any]] = {}
     for run in runs:
         if run.attempt == wanted[run.job_id]:
             by_job.setdefault(run.job_id, []).append(run)
@@ -309,6 +415,9 @@ def delete_job(job: Job) -> None:
     db.session.commit()
     if stored_path:
         get_storage().delete(stored_path)
+    from webapp.services import thumbnails  # the sandbox machinery loads only when a job is deleted
+
+    thumbnails.forget(job.id)
 
 
 def is_finished(job: Job) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +14,7 @@ from webapp.models import Job, Pipeline, PipelineVersion
 from webapp.models.job import QUEUED, RUNNING
 from webapp.pipeline.config import FieldError, default_stages, validate_stages
 from webapp.services import audit
-from webapp.services.errors import ConflictError, NotFoundError, ValidationFailed
+from webapp.services.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailed
 from webapp.timeutil import utcnow
 
 DEFAULT_PIPELINE = "default"
@@ -85,8 +86,9 @@ def create_pipeline(body: Any) -> Pipeline:
     return pipeline
 
 
-def update_pipeline(pipeline: Pipeline, body: Any) -> Pipeline:
-    """Saves a new version; jobs keep the version they were submitted with."""
+def update_pipeline(pipeline: Pipeline, body: Any, expected_versions: Collection[int] | None = None) -> Pipeline:
+    """Saves a new version; jobs keep the version they were submitted with. With ``expected_versions`` (the
+    API's If-Match) the update happens only if one of them is still the current version, checked under the lock."""
     data = validate_body(body, require_name=False)
     if data["name"] and data["name"] != pipeline.name:
         if pipeline.name == DEFAULT_PIPELINE:
@@ -94,7 +96,16 @@ def update_pipeline(pipeline: Pipeline, body: Any) -> Pipeline:
         _ensure_name_free(data["name"])
         pipeline.name = data["name"]
     # Lock the row so two concurrent updates cannot both write version N+1.
-    locked = db.session.execute(select(Pipeline).filter_by(id=pipeline.id).with_for_update()).scalar_one()
+    # populate_existing: the version read before the lock may be stale by the time we hold it.
+    locked = db.session.execute(
+        select(Pipeline).filter_by(id=pipeline.id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    if expected_versions is not None and locked.current_version not in expected_versions:
+        db.session.rollback()
+        raise PreconditionFailedError(
+            f"the pipeline changed: it is at version {locked.current_version} now; read it again",
+            current_version=locked.current_version,
+        )
     locked.current_version += 1
     locked.updated_at = utcnow()
     db.session.add(_version(locked, locked.current_version, data))

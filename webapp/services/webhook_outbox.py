@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from webapp.extensions import db
 from webapp.ids import new_id
@@ -41,6 +41,7 @@ ALL_EVENTS = "*"
 # Event types that come from the audit log (webhook.test is sent by hand, to one endpoint).
 FROM_AUDIT = frozenset(EVENT_TYPES) - {"webhook.test"}
 _PENDING_KEY = "docpipe.webhook_deliveries"
+_ENDPOINTS_KEY = "docpipe.webhook_endpoints"
 
 
 def init_app(app: Flask) -> None:  # noqa: ARG001 - the module-level hooks serve every app
@@ -48,6 +49,8 @@ def init_app(app: Flask) -> None:  # noqa: ARG001 - the module-level hooks serve
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
+    if not event.contains(Session, "after_transaction_end", _forget_endpoints):
+        event.listen(Session, "after_transaction_end", _forget_endpoints)
 
 
 def on_audit_event(audit_event: AuditEvent) -> None:
@@ -65,9 +68,14 @@ def on_audit_event(audit_event: AuditEvent) -> None:
 
 
 def subscribed_endpoints(event_type: str) -> list[str]:
-    rows = db.session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.enabled.is_(True))
-    ).all()
+    """Enabled endpoints subscribed to ``event_type``, read once per transaction: a batch of N uploads makes N
+    job.created events in one transaction, and one reading of the endpoints serves them all."""
+    info = db.session().info
+    rows = info.get(_ENDPOINTS_KEY)
+    if rows is None:
+        rows = info[_ENDPOINTS_KEY] = db.session.execute(
+            select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.enabled.is_(True))
+        ).all()
     return [endpoint_id for endpoint_id, events in rows if ALL_EVENTS in events or event_type in events]
 
 
@@ -125,6 +133,12 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_KEY, None)
+
+
+def _forget_endpoints(session: Session, transaction: SessionTransaction) -> None:
+    # Any end of the outermost transaction (commit, rollback, close): the next one reads the endpoints afresh.
+    if transaction.parent is None:
+        session.info.pop(_ENDPOINTS_KEY, None)
 
 
 def _event_data(event_type: str, resource_id: str | None) -> dict[str, Any] | None:
