@@ -1,17 +1,17 @@
-"""Docpipe: the Flask application factory."""
+"""The application factory: configuration, paths, database and every extension bound in one place."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-
-__version__ = "0.1.0"
+from sqlalchemy.exc import DisconnectionError
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
+    _ping_idle_connections(app)
     csrf.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     queue.init_app(app)
@@ -85,12 +86,42 @@ def _configure_database(app: Flask) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # Not pool_pre_ping (a round trip before every request): _ping_idle_connections pings only idle ones.
+    options: dict[str, Any] = {}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": 30}
     else:
         options.update(pool_size=10, max_overflow=10, pool_recycle=1800)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+
+
+def _ping_idle_connections(app: Flask) -> None:
+    """Ping a pooled connection before use only when it sat idle for DB_PING_AFTER_IDLE_SECONDS (default 10).
+
+    pool_pre_ping would cost a database round trip on every request. A connection used moments ago is almost
+    surely alive; when the database restarted under load anyway, the first request to hit a dead connection
+    fails and SQLAlchemy then invalidates the whole pool, so every later request gets a fresh connection."""
+    from webapp.extensions import db
+
+    if app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_pre_ping"):
+        return
+    idle_limit = float(app.config["DB_PING_AFTER_IDLE_SECONDS"])
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or (idle_limit and time.monotonic() - checked_in_at < idle_limit):
+            return  # just connected, or used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("an idle pooled connection was dead") from exc  # the pool reconnects
 
 
 def _max_request_bytes(app: Flask) -> int:
