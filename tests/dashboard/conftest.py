@@ -46,9 +46,10 @@ def live_server(app: Flask, make_app) -> Iterator[LiveServer]:
         server.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless; Playwright never downloads a browser of its own here."""
+    """Debian's Chromium, headless; Playwright never downloads a browser of its own here. One per test module:
+    each test opens its own context (cookies and all), which costs milliseconds instead of a browser start."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make install-dev does)")
     from playwright.sync_api import sync_playwright

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
-from tests.conftest import PASSWORD, Accounts
+from tests.conftest import PASSWORD, ROOT, Accounts
 
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -45,3 +46,65 @@ def sign_in_browser(page, base_url: str, accounts: Accounts, role: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/jobs")
+
+
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def watch(page) -> tuple[list[str], list[str]]:
+    """Collect the page's console errors (CSP violations are among them), page errors and full page loads."""
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    loads: list[str] = []
+    page.on("load", lambda p: loads.append(p.url))
+    return problems, loads
+
+
+def screenshot(page, name: str) -> None:
+    """A full-page screenshot kept as a test artefact (test-artifacts/ is ignored by git)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def wider_than_the_screen(page) -> list[str]:
+    """The elements that stick out past the viewport's right edge (the page would scroll sideways); [] when
+    everything fits. Elements inside a scrolling box (a wide table in .table-scroll) do not count."""
+    return page.evaluate(
+        r"""() => {
+            if (document.documentElement.scrollWidth <= window.innerWidth + 1) return [];
+            const out = [];
+            for (const el of document.querySelectorAll("body *")) {
+                const box = el.getBoundingClientRect();
+                if (box.right > window.innerWidth + 1 && el.offsetParent !== null) {
+                    out.push(el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
+                        ? "." + el.className.trim().split(/\s+/).join(".") : "") + " " + Math.round(box.right));
+                }
+            }
+            return out.slice(0, 10);
+        }"""
+    )
+
+
+def fits_the_width(page) -> bool:
+    """Nothing wider than the viewport: no sideways scrolling of the whole page."""
+    return not wider_than_the_screen(page)
+
+
+def drop_files(page, selector: str, files: list[tuple[str, bytes, str]]) -> None:
+    """Drop files on an element the way a person dragging them from the desktop does: a drop event whose
+    DataTransfer holds File objects."""
+    payload = [[name, base64.b64encode(content).decode(), mime] for name, content, mime in files]
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const [name, b64, type] of files) {
+                const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+                transfer.items.add(new File([bytes], name, {type}));
+            }
+            return transfer;
+        }""",
+        payload,
+    )
+    page.dispatch_event(selector, "dragenter", {"dataTransfer": transfer})
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})

@@ -70,16 +70,22 @@ def test_each_page_renders_with_layout_and_security_headers(client, path, headin
 
 
 def test_upload_of_several_files_creates_one_job_each(app, client):
+    """GIVEN an older job from another upload
+    WHEN two files are uploaded with the plain form (no JavaScript)
+    THEN both are created with the priority and labels, tied by one ``upload`` label, and the browser lands on
+    the jobs list filtered to that upload: the two new jobs, not the older one."""
+    upload(client, (TEXT, "older.txt"))
     response = upload(client, (TEXT, "report.txt"), (b"Second file.", "notes.txt"), priority="7", labels='{"batch": 3}')
     assert response.status_code == 302
-    assert response.headers["Location"] == "/jobs"
+    created = [job for job in stored_jobs(app) if job["filename"] != "older.txt"]
+    batch = created[0]["labels"]["upload"]
+    assert response.headers["Location"] == f"/jobs?label=upload%3D{batch}"
 
-    listed = client.get("/jobs").get_data(as_text=True)
+    listed = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Created 2 jobs: report.txt, notes.txt." in listed
-    created = stored_jobs(app)
-    assert sorted(job["filename"] for job in created) == ["notes.txt", "report.txt"]
+    assert sorted(listed_files(listed)) == ["notes.txt", "report.txt"]
     assert all(job["status"] == "queued" and job["priority"] == 7 for job in created)
-    assert all(job["labels"] == {"batch": 3} for job in created)
+    assert all(job["labels"] == {"batch": 3, "upload": batch} for job in created)
     for job in created:
         assert f'href="/jobs/{job["id"]}"' in listed
 
@@ -131,7 +137,7 @@ def test_job_page_shows_status_stages_and_the_result_once_processed(app, client,
     assert '<span class="badge badge-queued">queued</span>' in queued
     assert 'hx-trigger="every 2s"' in queued
     assert "Cancel job" in queued and "Retry job" not in queued
-    assert '<span class="label-key">customer</span> acme' in queued
+    assert '<span class="label-key">customer</span> acme</a>' in queued
 
     work_queue()
 
@@ -145,7 +151,8 @@ def test_job_page_shows_status_stages_and_the_result_once_processed(app, client,
         assert f'<th scope="row">{stage}</th>' in html
     assert "text/plain" in html
     assert re.search(r'<pre class="document"[^>]*aria-label="Extracted text">Quarterly report', html)
-    assert '"job_id": "' + job["id"] + '"' in html.replace("&#34;", '"')
+    assert "<summary><code>job_id</code>" in html
+    assert f'aria-label="JSON of job_id">&#34;{job["id"]}&#34;</pre>' in html
     assert "Quality signals" in html and "Timings" in html
 
     download = client.get(f"/jobs/{job['id']}/download/text")

@@ -92,6 +92,35 @@ class StorageContract:
     def test_deleting_a_missing_file_is_not_an_error(self, storage):
         storage.delete("ab/cd/abcd0000000000000000000000000000")
 
+    def test_put_stores_at_the_given_path_and_replaces(self, storage, leftovers):
+        """Derived files (page thumbnails) live at paths their owner chooses, e.g. thumbnails/<job>/240/1.png."""
+        path = "thumbnails/job_1/240/1.png"
+        storage.put(path, b"first")
+        storage.put(path, b"second")
+        assert storage.exists(path)
+        with storage.local_copy(path) as local:
+            assert local.read_bytes() == b"second"
+        storage.delete(path)
+        assert leftovers() == []
+        with pytest.raises(ValueError, match="escapes"):
+            storage.put("../outside.png", b"x")
+
+    def test_delete_tree_removes_a_folder_and_nothing_beside_it(self, storage, leftovers):
+        """GIVEN page images of two jobs WHEN one job's folder is removed THEN the other job's images remain."""
+        for page in range(1, 4):
+            storage.put(f"thumbnails/job_1/240/{page}.png", b"png")
+        storage.put("thumbnails/job_1/960/1.png", b"png")
+        storage.put("thumbnails/job_10/240/1.png", b"keep")
+        storage.delete_tree("thumbnails/job_1")
+        assert not any(storage.exists(f"thumbnails/job_1/240/{page}.png") for page in range(1, 4))
+        assert not storage.exists("thumbnails/job_1/960/1.png")
+        assert storage.exists("thumbnails/job_10/240/1.png"), "a folder whose name starts the same is kept"
+        storage.delete_tree("thumbnails/job_1")  # already gone: not an error
+        storage.delete_tree("thumbnails/job_10/")
+        assert leftovers() == []
+        with pytest.raises(ValueError, match="escapes"):
+            storage.delete_tree("../outside")
+
     @pytest.mark.parametrize("relpath", ["../outside", "ab/../../outside", "/etc/passwd"])
     def test_a_path_cannot_escape_the_store(self, storage, relpath):
         with pytest.raises(ValueError, match="escapes"):

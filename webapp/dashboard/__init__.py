@@ -8,6 +8,16 @@ bp = Blueprint("dashboard", __name__)
 
 
 def init_app(app: Flask) -> None:
-    from webapp.dashboard import admin, audit, overview, settings, views, webhooks  # noqa: F401 - routes register on bp
+    from webapp.dashboard import (  # noqa: F401 - routes register on bp
+        admin,
+        audit,
+        overview,
+        pipelines,
+        settings,
+        thumbnails,
+        upload,
+        views,
+        webhooks,
+    )
 
     app.register_blueprint(bp)

@@ -42,6 +42,7 @@ ACTIONS = (
     "job.succeeded",
     "pipeline.created",
     "pipeline.deleted",
+    "pipeline.tried",
     "pipeline.updated",
     "user.created",
     "user.deleted",
@@ -97,7 +98,7 @@ def resource_url(resource_type: str | None, resource_id: str | None) -> str | No
     if resource_type == "job":
         return url_for("dashboard.job_detail", job_id=resource_id)
     if resource_type == "pipeline":
-        return url_for("dashboard.pipelines_list", _anchor=f"pipeline-{resource_id}")
+        return url_for("dashboard.pipeline_detail", ref=resource_id)
     if resource_type == "user":
         return url_for("dashboard.users_list", _anchor=f"user-{resource_id}")
     if resource_type == "api_key":

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from webapp.dashboard import bp
-from webapp.services.errors import ServiceError, ValidationFailed
+from webapp.services.errors import NotFoundError, ServiceError, ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ def render_error_page(
     body = render_template(
         "error.html",
         status=status,
-        title=title,
+        # One spelling for every source of errors: "Not Found" (HTTP) and "Not found" (services) alike.
+        title=title[:1].upper() + title[1:].lower(),
         message=message or FRIENDLY_MESSAGES.get(status, ""),
         details=details or [],
     )
@@ -54,18 +55,29 @@ def render_http_error(exc: HTTPException) -> Response:
     return response
 
 
+# Endpoints that upload.js calls: they answer JSON, errors included.
+JSON_ENDPOINTS = ("dashboard.upload_file",)
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    if isinstance(exc, RequestEntityTooLarge) and request.endpoint == "dashboard.upload":
-        from webapp.dashboard.views import upload_too_large
+    if isinstance(exc, RequestEntityTooLarge) and request.endpoint in ("dashboard.upload", *JSON_ENDPOINTS):
+        from webapp.dashboard.upload import upload_too_large
 
-        return upload_too_large()
+        return upload_too_large(as_json=request.endpoint in JSON_ENDPOINTS)
+    if request.endpoint in JSON_ENDPOINTS:
+        status = exc.code or 500
+        message = CSRF_MESSAGE if isinstance(exc, CSRFError) else FRIENDLY_MESSAGES.get(status, exc.description)
+        return jsonify(error=message), status
     return render_http_error(exc)
 
 
 @bp.errorhandler(ServiceError)
 def _service_error(exc: ServiceError):
     details = [f"{e.field}: {e.message}" for e in exc.errors] if isinstance(exc, ValidationFailed) else []
+    if isinstance(exc, NotFoundError):
+        # The friendly sentence first, then what exactly was missing ("no job 'job_…'").
+        return render_error_page(404, exc.title, FRIENDLY_MESSAGES[404], [exc.detail])
     return render_error_page(exc.status, exc.title, exc.detail, details)
 
 

@@ -9,6 +9,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Field,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectChoice,
@@ -22,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp.auth.policy import ROLES
 from webapp.dashboard.errors import CSRF_MESSAGE
+from webapp.pipeline.config import FieldError
 from webapp.services.errors import ValidationFailed
 
 
@@ -39,10 +41,35 @@ class UploadForm(FlaskForm):
     labels = TextAreaField(
         "Labels",
         validators=[Length(max=20_000)],
-        description='Optional JSON object, e.g. {"customer": "acme", "batch": 7}.',
-        render_kw={"rows": 3, "spellcheck": "false"},
+        description="Optional: one key=value per line, e.g. customer=acme (a JSON object works too).",
+        render_kw={"rows": 3, "spellcheck": "false", "autocomplete": "off"},
     )
     files = MultipleFileField("Documents", validators=[FileRequired("Choose at least one file.")])
+    # Ties the jobs of one upload together (the ``upload`` label): made when the page is shown.
+    batch = HiddenField()
+
+
+def parse_label_lines(raw: str | None) -> str | dict[str, str]:
+    """``key=value`` lines (or commas) → a dict; text that starts with ``{`` is left for the JSON parser."""
+    text = (raw or "").strip()
+    if not text or text.startswith(("{", "[")):
+        return text
+    labels: dict[str, str] = {}
+    for number, line in enumerate(text.replace(",", "\n").splitlines(), 1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValidationFailed([FieldError("labels", f"“{line.strip()}” (item {number}) is not key=value")])
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+class BulkForm(FlaskForm):
+    """The jobs list's checkboxes; the ids are checked by the jobs service one by one."""
+
+    job_ids = SelectMultipleField("Jobs", validate_choice=False)
+    next = HiddenField()
 
 
 class ActionForm(FlaskForm):

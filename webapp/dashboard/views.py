@@ -1,31 +1,31 @@
-"""Dashboard pages and their htmx partials. Views call services and serializers only: no SQL here.
-
-Every route lives on ``bp``, so a login and role check can be added to all of them with one
-``bp.before_request`` (or one decorator on the POST views for the operator role).
-"""
+"""Dashboard pages and their htmx partials: the jobs list (filters, live rows, bulk actions) and one job (status,
+stage timeline, attempts, result). Views call services and serializers only: no SQL here."""
 
 from __future__ import annotations
 
 import io
 import json
+from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from wtforms import SelectChoice
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 
 from webapp.api.pagination import page_limit
-from webapp.api.serializers import job_to_dict, pipeline_to_dict, result_to_dict
+from webapp.api.serializers import job_to_dict, result_to_dict
 from webapp.auth.policy import require_permission
 from webapp.dashboard import bp, filters  # noqa: F401 - template filters register on bp
-from webapp.dashboard.errors import CSRF_MESSAGE  # error handlers register on bp
-from webapp.dashboard.forms import ActionForm, UploadForm, add_service_errors, checked_action_form
+from webapp.dashboard.forms import ActionForm, BulkForm, checked_action_form
+from webapp.models import JobStageRun
 from webapp.models.job import QUEUED, RUNNING, STATUSES, SUCCEEDED
-from webapp.services import jobs, pipelines
-from webapp.services.errors import ConflictError, NotFoundError, PayloadTooLargeError, ValidationFailed
+from webapp.services import bulk_jobs, jobs, pipelines, thumbnails
+from webapp.services.errors import ConflictError, NotFoundError, ValidationFailed
 
 ACTIVE = (QUEUED, RUNNING)
 # Text shown inline on the job page; the full text is always one download link away.
 DISPLAY_LIMIT = 200_000
+# Pages of a PDF shown with their thumbnail on the job page; the text of all of them is in the Text tab.
+PAGES_SHOWN = 100
+FILTER_KEYS = ("status", "pipeline", "label", "created_after", "created_before")
 
 
 @bp.get("/")
@@ -44,9 +44,12 @@ def _job_rows() -> dict[str, Any]:
     runs = jobs.latest_stage_runs(items)
     rows = [job_to_dict(job, runs.get(job.id)) for job in items]
     query = {key: value for key, value in request.args.items() if value}
+    counts = {status: sum(row["status"] == status for row in rows) for status in ACTIVE}
     return {
         "rows": rows,
-        "active": any(row["status"] in ACTIVE for row in rows),
+        "active": any(counts.values()),
+        "counts": counts,
+        "filtered": any(query.get(key) for key in FILTER_KEYS),
         "poll_url": url_for("dashboard.job_rows", **query),
         "older_url": url_for("dashboard.jobs_list", **{**query, "cursor": next_cursor}) if next_cursor else None,
         "newest_url": url_for("dashboard.jobs_list", **_without(query, "cursor")) if query.get("cursor") else None,
@@ -60,11 +63,13 @@ def _without(query: dict[str, str], key: str) -> dict[str, str]:
 @bp.get("/jobs")
 @require_permission("jobs:read")
 def jobs_list():
+    selected = {key: request.args.get(key, "") for key in FILTER_KEYS}
     return render_template(
         "dashboard/jobs.html",
         statuses=STATUSES,
         pipelines=pipelines.list_pipelines(),
-        selected={"status": request.args.get("status", ""), "pipeline": request.args.get("pipeline", "")},
+        selected=selected,
+        bulk_form=BulkForm(formdata=None, next=request.full_path),
         **_job_rows(),
     )
 
@@ -73,7 +78,36 @@ def jobs_list():
 @require_permission("jobs:read")
 def job_rows():
     """The table body alone: htmx polls it while a job on the page is queued or running."""
-    return render_template("dashboard/_job_rows.html", **_job_rows())
+    return render_template("dashboard/_job_rows.html", oob=True, **_job_rows())
+
+
+@bp.post("/jobs/bulk/cancel")
+@require_permission("jobs:cancel")
+def jobs_bulk_cancel():
+    return _bulk(bulk_jobs.cancel_jobs)
+
+
+@bp.post("/jobs/bulk/retry")
+@require_permission("jobs:retry")
+def jobs_bulk_retry():
+    return _bulk(bulk_jobs.retry_jobs)
+
+
+def _bulk(action):
+    form = BulkForm()
+    if not form.validate_on_submit():
+        checked_action_form()  # a bad CSRF token: the friendly 400
+    try:
+        outcome = action(form.job_ids.data or [])
+    except ValidationFailed as exc:
+        flash(f"Nothing was done: {exc.errors[0].message}.", "error")
+    else:
+        flash(outcome.summary() + ".", "success" if outcome.done else "error")
+    target = form.next.data or ""
+    # Back to the list the operator was looking at: only ever a path of this site's jobs list.
+    if not target.startswith("/jobs") or target.startswith("//"):
+        target = url_for("dashboard.jobs_list")
+    return redirect(target)
 
 
 # --- one job ----------------------------------------------------------------------------------------------
@@ -86,14 +120,59 @@ def _job_context(job_id: str) -> dict[str, Any]:
         "job": job_to_dict(job, runs),
         "active": job.status in ACTIVE,
         "action_form": ActionForm(),
+        "timeline": timeline(runs or []),
+        "attempts": attempts(job.stage_runs, job.attempts),
         "result": None,
+        "pages": [],
         "display_limit": DISPLAY_LIMIT,
     }
     if job.status == SUCCEEDED:
         result = result_to_dict(job, jobs.get_result(job))
         context["result"] = result
-        context["result_json"] = json.dumps(result, indent=2, ensure_ascii=False)
+        if thumbnails.has_pages(job):
+            context["pages"] = thumbnails.page_texts(result)[:PAGES_SHOWN]
+            context["page_count"] = (result.get("metadata") or {}).get("page_count") or len(context["pages"])
     return context
+
+
+def timeline(runs: list[JobStageRun]) -> list[dict[str, Any]]:
+    """Each stage of an attempt with where its bar starts and how wide it is, in thousandths of the attempt's span
+    (an SVG's coordinates: the CSP allows no inline style)."""
+    starts = [run.started_at for run in runs if run.started_at]
+    ends = [run.finished_at or run.started_at for run in runs if run.started_at]
+    if not starts:
+        return [{"name": run.name, "status": run.status, "duration_ms": run.duration_ms} for run in runs]
+    origin, span_ms = min(starts), max(_ms(min(starts), max(ends)), 1)
+    rows = []
+    for run in runs:
+        row: dict[str, Any] = {"name": run.name, "status": run.status, "duration_ms": run.duration_ms}
+        if run.started_at:
+            duration = run.duration_ms if run.duration_ms is not None else _ms(run.started_at, run.finished_at)
+            row["x"] = round(1000 * _ms(origin, run.started_at) / span_ms)
+            row["width"] = max(round(1000 * (duration or 0) / span_ms), 2)
+        rows.append(row)
+    return rows
+
+
+def _ms(start: datetime, end: datetime | None) -> int:
+    return int(((end or start) - start).total_seconds() * 1000)
+
+
+def attempts(runs: list[JobStageRun], latest: int) -> list[dict[str, Any]]:
+    """Every attempt of the job, newest first, with each stage's status, duration and error."""
+    by_attempt: dict[int, list[JobStageRun]] = {}
+    for run in runs:
+        by_attempt.setdefault(run.attempt, []).append(run)
+    return [
+        {
+            "number": number,
+            "latest": number == latest,
+            "started_at": min((r.started_at for r in items if r.started_at), default=None),
+            "stages": items,
+            "error": next((r.error for r in items if r.error), None),
+        }
+        for number, items in sorted(by_attempt.items(), reverse=True)
+    ]
 
 
 @bp.get("/jobs/<job_id>")
@@ -111,7 +190,7 @@ def job_detail_partial(job_id: str):
     except NotFoundError:
         # Swapped in like any other answer, so the polling stops (htmx does not swap a 404).
         return render_template("dashboard/_job_gone.html")
-    return render_template("dashboard/_job_detail.html", **context)
+    return render_template("dashboard/_job_detail.html", oob=True, **context)
 
 
 DOWNLOADS = {
@@ -159,84 +238,3 @@ def _job_action(job_id: str, action, done: str, verb: str):
     except ConflictError as exc:
         flash(f"The job could not be {verb}: {exc.detail}.", "error")
     return redirect(url_for("dashboard.job_detail", job_id=job.id))
-
-
-# --- upload -----------------------------------------------------------------------------------------------
-
-
-def _upload_form(**kwargs: Any) -> UploadForm:
-    form = UploadForm(**kwargs)
-    form.pipeline.choices = [
-        SelectChoice(p.name, f"{p.name} (version {p.current_version})") for p in pipelines.list_pipelines()
-    ]
-    if not form.pipeline.data:
-        form.pipeline.data = pipelines.DEFAULT_PIPELINE
-    return form
-
-
-def _render_upload(form: UploadForm, status: int = 200, form_error: str | None = None):
-    return render_template(
-        "dashboard/upload.html",
-        form=form,
-        form_error=form_error,
-        max_upload_mb=current_app.config["MAX_UPLOAD_MB"],
-    ), status
-
-
-def _parsed(form: UploadForm, parse, raw: str | None) -> Any:
-    """Parse with the jobs service; its field errors go next to the form's fields."""
-    try:
-        return parse(raw)
-    except ValidationFailed as exc:
-        add_service_errors(form, exc, fallback=form.files)
-        return None
-
-
-@bp.route("/upload", methods=["GET", "POST"])
-@require_permission("jobs:submit")
-def upload():
-    form = _upload_form()
-    if not form.validate_on_submit():
-        if form.is_submitted() and "csrf_token" in form.errors:
-            return _render_upload(form, 400, CSRF_MESSAGE)
-        return _render_upload(form, 422 if form.is_submitted() else 200)
-    priority = _parsed(form, jobs.parse_priority, form.priority.data)
-    labels = _parsed(form, jobs.parse_labels, form.labels.data)
-    if form.priority.errors or form.labels.errors:
-        return _render_upload(form, 422)
-    created, status = [], 200
-    for upload_file in form.files.data:
-        try:
-            job = jobs.submit_job(upload_file.stream, upload_file.filename, form.pipeline.data, priority, labels)
-            created.append(job)
-        except PayloadTooLargeError as exc:
-            form.files.errors = [*form.files.errors, f"{upload_file.filename}: {exc.detail}"]
-            status = 413
-        except (NotFoundError, ValidationFailed) as exc:
-            form.pipeline.errors = [*form.pipeline.errors, exc.detail]
-            status = exc.status
-            break
-    if not created:
-        return _render_upload(form, status)
-    names = ", ".join(job.filename for job in created)
-    flash(f"Created {len(created)} job{'s' if len(created) != 1 else ''}: {names}.", "success")
-    for message in form.files.errors:
-        flash(f"Not uploaded: {message}", "error")
-    return redirect(url_for("dashboard.jobs_list"))
-
-
-def upload_too_large():
-    """The request was refused before its form could be read (larger than MAX_CONTENT_LENGTH)."""
-    form = _upload_form(formdata=None)
-    form.files.errors = [f"The upload exceeds the limit of {current_app.config['MAX_UPLOAD_MB']} MiB in total."]
-    return _render_upload(form, 413)
-
-
-# --- pipelines --------------------------------------------------------------------------------------------
-
-
-@bp.get("/pipelines")
-@require_permission("pipelines:read")
-def pipelines_list():
-    items = [pipeline_to_dict(pipeline, pipeline.current()) for pipeline in pipelines.list_pipelines()]
-    return render_template("dashboard/pipelines.html", pipelines=items)

@@ -54,8 +54,16 @@ class Storage(Protocol):
 
     def exists(self, relpath: str) -> bool: ...
 
+    def put(self, relpath: str, data: bytes) -> None:
+        """Store small derived bytes (e.g. a page thumbnail) at a path the caller chose; replaces what is there."""
+        ...
+
     def delete(self, relpath: str) -> None:
         """Remove the file; a missing file is not an error."""
+        ...
+
+    def delete_tree(self, prefix: str) -> None:
+        """Remove everything stored under the folder ``prefix`` (e.g. a job's page images); none is not an error."""
         ...
 
     def check(self) -> dict[str, Any]:
@@ -148,8 +156,22 @@ class LocalStorage:
     def exists(self, relpath: str) -> bool:
         return self.path(relpath).is_file()
 
+    def put(self, relpath: str, data: bytes) -> None:
+        target = self.path(check_relpath(relpath))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(target)  # readers see the old file or the new one, never half of one
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
     def delete(self, relpath: str) -> None:
         self.path(relpath).unlink(missing_ok=True)
+
+    def delete_tree(self, prefix: str) -> None:
+        shutil.rmtree(self.path(check_relpath(prefix.rstrip("/"))), ignore_errors=True)
 
     def check(self) -> dict[str, Any]:
         """Write, read back and remove a probe file: proves the store is mounted and writable."""

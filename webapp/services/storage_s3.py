@@ -133,8 +133,18 @@ class S3Storage:
             raise
         return True
 
+    def put(self, relpath: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.key(relpath), Body=data)
+
     def delete(self, relpath: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(relpath))
+
+    def delete_tree(self, prefix: str) -> None:
+        folder = self.key(check_relpath(prefix.rstrip("/"))) + "/"
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=folder):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:  # at most 1,000 per page, which is also delete_objects' limit
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
 
     def check(self) -> dict[str, Any]:
         """A HEAD on the bucket: the endpoint answers, the credentials work and the bucket exists."""
