@@ -99,6 +99,10 @@ def make_app(migrated_database: str, tmp_path: Path):
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+        # A Redis queue's sockets stay open as long as the app holds the queue: close them with the app.
+        pool = getattr(getattr(app.extensions.get("docpipe.huey"), "storage", None), "pool", None)
+        if pool is not None:
+            pool.disconnect()
 
 
 @pytest.fixture
@@ -110,7 +114,8 @@ def app(make_app) -> Iterator[Flask]:
             import redis
 
             # The queue, its schedule and the rate-limit counters start empty in every test.
-            redis.Redis.from_url(app.config["REDIS_URL"]).flushdb()
+            with redis.Redis.from_url(app.config["REDIS_URL"]) as client:
+                client.flushdb()
         from webapp.services.pipelines import ensure_default_pipeline
 
         ensure_default_pipeline()

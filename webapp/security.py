@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, abort, current_app, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,5 +29,17 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """PostgreSQL cannot store U+0000 in text and would answer with a 500; no form field or query needs one.
+    The API does the same check with the field's name in its problem+json (webapp/api/openapi.py)."""
+    if request.path.startswith("/api/"):
+        return
+    for source in (request.args, request.form):
+        for key, value in source.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, description=f"the field {key.replace(chr(0), '')!r} contains a NUL character (U+0000)")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)

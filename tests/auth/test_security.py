@@ -63,3 +63,19 @@ def test_production_refuses_an_unauthenticated_remote_redis(url, safe):
     else:
         with pytest.raises(RuntimeError, match="DOCPIPE_REDIS_URL"):
             ProductionConfig.check(config)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("post", "/login", {"email": "admin\x00@example.com", "password": "x"}),
+        ("get", "/jobs?label=team%3Dx%00y", None),
+        ("get", "/admin/audit?actor=a%00b", None),
+    ],
+)
+def test_nul_characters_in_dashboard_input_are_a_400_not_a_database_error(client, method, path, data):
+    """GIVEN PostgreSQL, which cannot store U+0000 WHEN a form field or query value holds one THEN a friendly 400
+    naming the field, never a 500 from the database."""
+    response = getattr(client, method)(path, data=data)
+    assert response.status_code == 400
+    assert "NUL character" in response.text
