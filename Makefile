@@ -8,15 +8,16 @@ export PORT
 
 # Debian packages the project needs at run time (libmagic: content sniffing).
 APT_RUNTIME := libmagic1 catdoc tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa
-# ...and for the tests (a real browser for the dashboard tests).
-APT_TEST := $(APT_RUNTIME) chromium prometheus postgresql redis-server
+# ...and for the tests (a real browser for the dashboard tests) and the bench (wrk: the API load test).
+APT_TEST := $(APT_RUNTIME) chromium prometheus postgresql redis-server wrk
 
-.PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench chaos clean
+.PHONY: install install-dev system-packages system-packages-test run worker web migrate setup test lint format bench chaos clean openapi
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
@@ -54,6 +55,10 @@ test: install-dev
 	$(PY) -m pytest
 	VENV=$(VENV) scripts/test-postgres.sh
 
+# The committed OpenAPI document; tests/api/test_openapi.py fails until it matches the code.
+openapi: install
+	$(VENV)/bin/flask --app wsgi openapi --output docs/openapi.json
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -62,12 +67,9 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The performance report: every benchmark, one table per section, bench/results/latest.json (~15 min).
 bench: install-dev
-	$(PY) bench/extraction.py
-	$(PY) bench/compare.py
-	$(PY) bench/ocr_and_limits.py
-	$(PY) bench/throughput.py
-	$(PY) bench/audit_query.py
+	$(PY) bench/report.py
 
 # 200 jobs on PostgreSQL + a Redis of its own, 10 consumer SIGKILLs, 3 Redis restarts, 1 web kill.
 chaos: install-dev

@@ -1,7 +1,7 @@
 """Docpipe against the raw floor and markitdown on the corpus: throughput, peak RSS, success rate, token F1.
 
     .venv/bin/python bench/compare.py [--corpus PATH] [--max-pdf-pages 150] [--rounds 5] [--skip-markitdown]
-                                      [--out bench-results/compare.json]
+                                      [--skip-ocr] [--out bench-results/compare.json]
 
 Each tool runs in a process of its own (bench/compare_child.py), one after the other, so its peak RSS (the
 child's VmHWM) is its own. markitdown runs once (about a minute); raw and ours --rounds times, alternating, and
@@ -319,6 +319,7 @@ def main() -> None:
     parser.add_argument("--max-pdf-pages", type=int, default=150)
     parser.add_argument("--rounds", type=int, default=5, help="runs of raw and ours (markitdown: one)")
     parser.add_argument("--skip-markitdown", action="store_true")
+    parser.add_argument("--skip-ocr", action="store_true", help="no OCR pass (bench/ocr_and_limits.py has one)")
     parser.add_argument("--out", type=Path, default=REPO / "bench-results" / "compare.json")
     args = parser.parse_args()
     about = machine() | {"load_average_at_start": os.getloadavg()[0]}
@@ -339,6 +340,8 @@ def main() -> None:
         "markitdown": [compared],
         "ours-ocr": [sets["scans"], sets["bad"]],
     }
+    if args.skip_ocr:
+        del plans["ours-ocr"]
     if args.skip_markitdown:
         print("  markitdown: skipped (--skip-markitdown)")
         del plans["markitdown"]

@@ -17,8 +17,9 @@ find "$PROMETHEUS_MULTIPROC_DIR" -maxdepth 1 -type f -name '*.db' -delete
 
 PORT="$PORT" DOCPIPE_WEB_WORKERS="$WEB_WORKERS" "$VENV/bin/gunicorn" -c gunicorn.conf.py wsgi:app &
 web=$!
-# Poll the queue at least every 0.25 s when idle: huey's default backs off to 10 s, which a user who
-# uploads one document after a quiet hour would wait through.
+# Both queues hand a worker a new job as soon as it is enqueued (Redis: a blocking pop; SQLite: a dequeue that
+# watches the queue file, see webapp/queue.py). The delays apply only after a queue error: retry within 0.25 s
+# rather than huey's default back-off to 10 s.
 "$VENV/bin/huey_consumer" webapp.worker.huey --workers "$QUEUE_WORKERS" --worker-type thread \
   --delay 0.05 --max-delay 0.25 &
 worker=$!

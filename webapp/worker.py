@@ -13,7 +13,9 @@ from webapp.services import recovery, webhook_delivery
 from webapp.services.workers import Heartbeat, forget, worker_identity
 from webapp.tasks import first_in_period
 
-app = create_app()
+# A consumer pings every pooled connection before use: a few transactions per job make that cheap, and a job's
+# state transition must not be the request that finds the database restarted.
+app = create_app({"DB_PING_AFTER_IDLE_SECONDS": 0})
 huey = get_huey(app)
 _heartbeat: Heartbeat | None = None
 _heartbeat_lock = threading.Lock()

@@ -11,6 +11,7 @@ import pytest
 
 from tests.pipeline.helpers import corpus, source
 from tests.pipeline.hostile import pdf_bomb, png_bomb
+from webapp.pipeline import sandbox
 from webapp.pipeline.config import StageConfig, default_stages, validate_stages
 from webapp.pipeline.errors import StopPipeline
 from webapp.pipeline.runner import PipelineFailed, run_pipeline
@@ -229,3 +230,64 @@ def test_two_worker_threads_run_jobs_at_once() -> None:
     for index, (result, hooks) in results.items():
         assert result["metadata"]["mime_type"] == ("application/pdf" if index % 2 == 0 else "text/html")
         assert hooks.calls == _all_succeeded()
+
+
+def _last_used_child() -> int:
+    """The pid of the child that ran the latest successful document: it went back to the idle pool last."""
+    return sandbox._spares._idle[-1].process.pid
+
+
+def _start_from_a_fresh_child() -> None:
+    """A failure ends the child in use, so earlier tests' children (and how many documents they ran) don't count."""
+    with pytest.raises(PipelineFailed):
+        run_isolated(source(corpus("bad_pdf_encrypted_userpw_libreoffice.pdf")), default_stages())
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not Path(f"/proc/{pid}").exists()
+
+
+def test_a_child_runs_documents_in_turn_until_one_fails() -> None:
+    """GIVEN documents that succeed THEN one warm child runs them in turn; WHEN a document fails THEN that child
+    is ended, and the next document runs in another one."""
+    _start_from_a_fresh_child()
+    run_isolated(source(corpus("html_tika_testHTML.html")), default_stages())
+    first = _last_used_child()
+    result = run_isolated(source(corpus("pdf_arxiv_2201.00200.pdf")), default_stages())
+    assert result["metadata"]["mime_type"] == "application/pdf"
+    assert _last_used_child() == first
+    with pytest.raises(PipelineFailed):
+        run_isolated(source(corpus("bad_pdf_encrypted_userpw_libreoffice.pdf")), default_stages())
+    assert _gone(first)
+    result = run_isolated(source(corpus("html_tika_testHTML.html")), default_stages())
+    assert result["metadata"]["mime_type"] == "text/html"
+    assert _last_used_child() != first
+
+
+def test_limits_hold_per_document_in_a_reused_child() -> None:
+    """GIVEN a CPU limit of 1 s per document WHEN one child runs documents that need ~0.2 s each, 2 s in all
+    THEN every one succeeds: the limit counts each document's CPU time, not the child's whole life."""
+    limits = Limits(timeout_seconds=60, max_cpu_seconds=1)
+    path = corpus("txt_war-and-peace-1225p.txt")
+    _start_from_a_fresh_child()
+    run_isolated(source(path), default_stages(), limits=limits)
+    child = _last_used_child()
+    for _ in range(10):
+        assert run_isolated(source(path), default_stages(), limits=limits)["text"]
+    assert _last_used_child() == child
+
+
+def test_a_worn_out_child_retires(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN children retire after 2 documents THEN the third runs in another child and the first one exits."""
+    monkeypatch.setattr(sandbox, "MAX_JOBS_PER_CHILD", 2)
+    path = corpus("html_tika_testHTML.html")
+    _start_from_a_fresh_child()
+    run_isolated(source(path), default_stages())
+    first = _last_used_child()
+    run_isolated(source(path), default_stages())
+    assert _gone(first)
+    run_isolated(source(path), default_stages())
+    assert _last_used_child() != first

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import g, request
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from webapp.auth import tokens
 from webapp.auth.policy import ROLE_RANK
 from webapp.extensions import db
-from webapp.models import User
+from webapp.models import ApiKey, User
 from webapp.services import api_keys
 from webapp.services.api_keys import KEY_PREFIX
+from webapp.timeutil import utcnow
+
+# Who an API key is, remembered per process for this long: a busy key then costs no database lookups. A key
+# revoked or expired, or an owner disabled or demoted, is refused by every process within this bound; by the
+# process that made the change at once (its cache is emptied when a key or a user is written).
+API_KEY_CACHE_SECONDS = 5.0
+_CACHE_MAX_ENTRIES = 10_000
+_key_cache: dict[str, tuple[float, Identity]] = {}
+_key_cache_lock = threading.Lock()
 
 
 class AuthError(Exception):
@@ -58,10 +71,15 @@ def authenticate_api() -> Identity | None:
 
 
 def _from_api_key(key: str) -> Identity:
+    digest = api_keys.hash_key(key)
+    now = time.monotonic()
+    cached = _key_cache.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     api_key = api_keys.authenticate_key(key)
     if api_key is None:
         raise AuthError("unknown, revoked or expired API key")
-    return Identity(
+    identity = Identity(
         kind="api_key",
         id=api_key.id,
         name=f"{api_key.name} ({api_key.user.email})",
@@ -69,6 +87,32 @@ def _from_api_key(key: str) -> Identity:
         user_id=api_key.user_id,
         api_key_id=api_key.id,
     )
+    until = now + API_KEY_CACHE_SECONDS
+    if api_key.expires_at is not None:  # never remembered past its expiry
+        until = min(until, now + (api_key.expires_at - utcnow()).total_seconds())
+    with _key_cache_lock:
+        if len(_key_cache) >= _CACHE_MAX_ENTRIES:
+            _key_cache.clear()
+        _key_cache[digest] = (until, identity)
+    return identity
+
+
+@event.listens_for(ApiKey, "after_update")
+@event.listens_for(ApiKey, "after_delete")
+@event.listens_for(User, "after_update")
+@event.listens_for(User, "after_delete")
+def _forget_keys(*_: object) -> None:
+    """A key revoked, or a user disabled, demoted or deleted here: this process stops trusting what it knew."""
+    with _key_cache_lock:
+        _key_cache.clear()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_keys_on_statement(state: ORMExecuteState) -> None:
+    """The same for UPDATE/DELETE statements run through the session on keys or users."""
+    mapper = state.bind_mapper if state.is_update or state.is_delete else None
+    if mapper is not None and mapper.class_ in (ApiKey, User):
+        _forget_keys()
 
 
 def _from_jwt(token: str) -> Identity:

@@ -10,18 +10,23 @@ run in a child that the parent can kill without losing anything of its own:
 - The wall clock (``parse.timeout_seconds``) is the parent's: it kills the child's whole process group (OCR
   processes included) and fails the stage that was running with a ``timeout`` error.
 
-Every document gets a fresh process, never a reused one: each limit then holds per document (RLIMIT_CPU counts a
-process's whole life, RLIMIT_AS cannot be raised again), nothing a document did to a library's state reaches the
-next, and all its memory goes back to the system when it ends. Children are forked by a multiprocessing
-*forkserver* that imported and warmed the pipeline once (``sandbox_warmup``): ~5 ms to a running child, against
-~95 ms for a fresh interpreter importing the parsers. That fork is off the job's path too: a spare child is
-started while the previous job runs and waits for its document, and a finished child is collected by a later
-call rather than waited for. Measured in bench/ocr_and_limits.py.
+A child runs several documents in turn, never two at once, and is replaced as soon as anything goes wrong: a
+failed stage, a crash, a timeout, a limit or a cancellation kills it, and it retires after MAX_JOBS_PER_CHILD
+successful documents or once its resident memory grew by MAX_GROWTH_MB over what it had after its first one
+(so a library's caches or a leak stay bounded, and the memory goes back to the system). The limits still hold
+per document: before each one the child re-bases its CPU limit on the CPU time it has used so far and its
+address-space limit on what it has grown since it started. Reusing a child saves the fork and, above all, the
+copy-on-write faults every fresh child takes on the warmed heap (measured in bench/report.py, section
+"platform overhead"). Children are forked by a multiprocessing *forkserver* that imported and warmed the
+pipeline once (``sandbox_warmup``): ~5 ms to a running child, against ~95 ms for a fresh interpreter importing
+the parsers; a spare is forked ahead of need whenever none is idle, and a retired child is collected by a later
+call rather than waited for.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import resource
@@ -50,6 +55,9 @@ POLL_SECONDS = 0.25
 CPU_GRACE_SECONDS = 10
 # Idle children kept ready: one per worker thread (the worker runs two).
 SPARES = 2
+# A child retires after this many successful documents, or once its RSS grew this much since its first one.
+MAX_JOBS_PER_CHILD = 200
+MAX_GROWTH_MB = 64
 # A finished job's child that has not exited after this long is killed.
 LINGER_SECONDS = 30
 _MIB = 1024 * 1024
@@ -95,18 +103,17 @@ def run_isolated(
     child = _spares.take()
     try:
         child.connection.send((source, stages, limits))
-    except OSError:  # the spare died while idle (killed from outside): use a new one
+    except OSError:  # the idle child died (killed from outside): use a new one
         child.close()
         child = _Child.start()
         child.connection.send((source, stages, limits))
     try:
-        _spares.refill()  # forks the next job's child while this one works
+        _spares.refill()  # none idle: fork the next job's child while this one works
         result = _Supervisor(child, hooks, limits, stages).run()
     except BaseException:
         child.close()
         raise
-    with _lock:
-        _finished.append((time.monotonic(), child))  # it is exiting: collected later, nobody waits for it
+    _spares.give_back(child)
     return result
 
 
@@ -212,10 +219,13 @@ def _signal_name(number: int) -> str:
 
 @dataclass(slots=True)
 class _Child:
-    """A child process and the parent's end of its pipe (the document goes down it, progress comes back)."""
+    """A child process and the parent's end of its pipe (documents go down it, progress comes back)."""
 
     process: multiprocessing.process.BaseProcess
     connection: Connection
+    jobs: int = 0
+    # Its resident memory after its first document: the base its growth is measured from.
+    first_rss: int = 0
 
     @classmethod
     def start(cls) -> _Child:
@@ -225,6 +235,20 @@ class _Child:
         process.start()
         child_end.close()
         return cls(process, parent_end)
+
+    def worn_out(self) -> bool:
+        """Count a successful document; True when the child should retire rather than take another."""
+        self.jobs += 1
+        rss = _rss_bytes(self.process.pid)
+        if self.jobs == 1:
+            self.first_rss = rss
+        return self.jobs >= MAX_JOBS_PER_CHILD or rss - self.first_rss > MAX_GROWTH_MB * _MIB
+
+    def retire(self) -> None:
+        """Let the child exit on its own (it sees the pipe close) and have a later call collect it."""
+        self.connection.close()
+        with _lock:
+            _finished.append((time.monotonic(), self))
 
     def kill(self) -> None:
         """End the child and everything it started: OCR processes share its process group, and may outlive it."""
@@ -239,39 +263,56 @@ class _Child:
         self.process.join()
 
     def close(self) -> None:
-        self.connection.close()
+        if not self.connection.closed:
+            self.connection.close()
         self.kill()
         self.process.close()
 
 
+def _rss_bytes(pid: int | None) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class _Spares:
-    """Children started ahead of need, waiting for a document: a job never waits for a fork (~5 ms)."""
+    """Idle children waiting for a document: warm ones back from a job, or spares forked ahead of need."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._idle: list[_Child] = []
 
     def take(self) -> _Child:
-        with _lock:
-            idle, self._idle = self._idle, []
-        child = None
-        for spare in idle:
-            if child is None and spare.process.exitcode is None:
-                child = spare
-            elif spare.process.exitcode is None:
-                with _lock:
-                    self._idle.append(spare)
-            else:
-                spare.close()
-        return child or _Child.start()
+        """The most recently used idle child (its pages are the warmest), or a new one when none is alive."""
+        while True:
+            with _lock:
+                child = self._idle.pop() if self._idle else None
+            if child is None:
+                return _Child.start()
+            if child.process.exitcode is None:
+                return child
+            child.close()  # died while idle (killed from outside)
 
     def refill(self) -> None:
         with _lock:
-            if len(self._idle) >= self.size:
+            if self._idle:
                 return
         spare = _Child.start()
         with _lock:
             self._idle.append(spare)
+
+    def give_back(self, child: _Child) -> None:
+        """After a successful document: keep the child for the next one, unless it is worn out or enough wait."""
+        if child.worn_out():
+            child.retire()
+            return
+        with _lock:
+            if len(self._idle) < self.size:
+                self._idle.append(child)
+                return
+        child.retire()
 
 
 def _reap() -> None:
@@ -312,37 +353,58 @@ class _PipeHooks:
 
 def _child_main(connection: Connection) -> None:
     os.setpgrp()  # so the parent can kill OCR processes with the child
-    try:
-        source, stages, limits = connection.recv()
-    except EOFError:
-        return  # an unused spare: the parent closed it, or is gone
-    _set_limits(limits)
+    start_vm = _vm_bytes()
+    while True:
+        try:
+            source, stages, limits = connection.recv()
+        except EOFError:
+            return  # retired or unused: the parent closed the pipe, or is gone
+        _set_limits(limits, _vm_bytes() - start_vm)
+        if not _run_one(connection, source, stages):
+            return  # anything but success: the parent replaces this process
+
+
+def _run_one(connection: Connection, source: Source, stages: list[StageConfig]) -> bool:
     try:
         output = run_pipeline(source, stages, _PipeHooks(connection))
     except PipelineFailed:
-        return  # the parent has the failure from stage_failed
+        return False  # the parent has the failure from stage_failed
     except Exception:  # noqa: BLE001 (reported to the parent, which raises it there)
         connection.send(("crashed", traceback.format_exc()[-4000:]))
-        return
+        return False
     try:
         connection.send(("result", output))
     except MemoryError:
         error = LimitExceededError("the result is larger than the memory limit allows").to_dict("output")
         connection.send(("failed", "output", 0, error))
+        return False
+    return True
 
 
-def _set_limits(limits: Limits) -> None:
-    memory = limits.max_memory_mb * _MIB
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+def _set_limits(limits: Limits, grown_bytes: int) -> None:
+    """Limits for the next document alone: the CPU time used so far and the memory earlier documents left
+    behind do not count against it (the soft limits move; the hard ones stay where the forkserver had them)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    _set_soft(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime) + limits.cpu_seconds)
+    _set_soft(resource.RLIMIT_AS, limits.max_memory_mb * _MIB + max(0, grown_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _set_soft(which: int, value: int) -> None:
+    hard = resource.getrlimit(which)[1]
+    resource.setrlimit(which, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm", "rb") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
 
 
 # --- the forkserver ----------------------------------------------------------------------------------------------
 
 _lock = threading.Lock()
 _forkserver: multiprocessing.context.ForkServerContext | None = None
-# Children whose job is done, with the time it was: they exit on their own and are closed by a later call.
+# Retired children, with the time they retired: they exit on their own and are closed by a later call.
 _finished: list[tuple[float, _Child]] = []
 _spares = _Spares(SPARES)
 
