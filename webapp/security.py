@@ -36,8 +36,9 @@ def refuse_nul_characters() -> None:
         return
     for source in (request.args, request.form):
         for key, value in source.items(multi=True):
-            if "\x00" in key or "\x00" in value:
-                abort(400, description=f"the field {key.replace(chr(0), '')!r} contains a NUL character (U+0000)")
+            if "\x00" in (key or "") or "\x00" in (value or ""):
+                name = (key or "").replace("\x00", "")
+                abort(400, description=f"the field {name!r} contains a NUL character (U+0000)")
 
 
 def init_app(app: Flask) -> None:

@@ -111,19 +111,25 @@ def _before_view(req, resp, error, instance, model_adapter, *, query: bool = Tru
     raise ValidationFailed(list(found.values()))
 
 
+def _has_nul(*texts: str | None) -> bool:
+    return any(NUL in (text or "") for text in texts)
+
+
 def _refuse_nul(req, query: bool) -> None:
     """PostgreSQL cannot store U+0000 in text, so no id can contain it and no text may: 404 for an id in the
     path, 422 naming the field anywhere else (instead of a database error)."""
     if any(NUL in str(value) for value in (req.view_args or {}).values()):
         raise NotFoundError("no such resource: ids never contain U+0000")
-    fields = [key for key, value in req.args.items(multi=True) if NUL in key or NUL in value] if query else []
+    fields = [key for key, value in req.args.items(multi=True) if _has_nul(key, value)] if query else []
     if req.mimetype in FORM_MIMETYPES:
-        fields += [key for key, value in req.form.items(multi=True) if NUL in key or NUL in value]
-        fields += [key for key, upload in req.files.items(multi=True) if NUL in key or NUL in (upload.filename or "")]
+        # A part whose name header does not parse comes with the name None.
+        fields += [key for key, value in req.form.items(multi=True) if _has_nul(key, value)]
+        fields += [key for key, upload in req.files.items(multi=True) if _has_nul(key, upload.filename)]
     elif req.method in ("POST", "PUT", "PATCH"):
         fields += _nul_paths(req.get_json(silent=True), "")
     if fields:
-        raise ValidationFailed([FieldError(field.replace(NUL, "\\0") or "body", NUL_MESSAGE) for field in fields])
+        names = [(field or "").replace(NUL, "\\0") or "body" for field in fields]
+        raise ValidationFailed([FieldError(name, NUL_MESSAGE) for name in names])
 
 
 def _nul_paths(value: Any, path: str) -> list[str]:
