@@ -25,7 +25,6 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -80,9 +79,11 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
-    negative_data_rejection,
     problem_json,
 ]
+# Not negative_data_rejection: multipart fields are lenient on purpose (an empty `priority` part means "the
+# pipeline's default", as browsers and `curl -F priority=` send it), and it counts Authorization values that the
+# Bearer scheme accepts as invalid: it failed CI at random on both, while every check above must hold.
 
 
 def _seed(app, accounts, work_queue) -> str:
