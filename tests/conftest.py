@@ -32,19 +32,28 @@ def corpus_file(name: str) -> Path:
     return path
 
 
+Part = tuple[str, str | tuple[bytes, str]]
+
+
 def multipart_body(fields: dict[str, str | tuple[bytes, str]]) -> tuple[bytes, str]:
     """Encode a multipart/form-data body in memory. (Werkzeug's test client spools big bodies to a temp
     file it never closes, which ``filterwarnings = error`` turns into a failure.)"""
+    return multipart_parts(list(fields.items()))
+
+
+def multipart_parts(parts: list[Part]) -> tuple[bytes, str]:
+    """``[("file", (data, "a.pdf")), ("file", (data, "b.pdf")), ("priority", "7")]`` → (body, content type):
+    like ``multipart_body``, with a name allowed more than once (several ``file`` parts)."""
     boundary = uuid.uuid4().hex
-    parts = []
-    for name, value in fields.items():
+    chunks = []
+    for name, value in parts:
         if isinstance(value, tuple):
             data, filename = value
             head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            parts.append(head.encode() + b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n")
+            chunks.append(head.encode() + b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n")
         else:
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+            chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    return b"".join(chunks) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def _test_config(data_dir: Path, database_url: str, **overrides) -> dict:

@@ -1,24 +1,8 @@
-"""Multipart bodies with repeated parts (several ``file`` parts), built in memory like conftest's helper."""
+"""Posting several ``file`` parts at once (the body is built by conftest's ``multipart_parts``)."""
 
 from __future__ import annotations
 
-import uuid
-
-Part = tuple[str, str | tuple[bytes, str]]
-
-
-def multipart_parts(parts: list[Part]) -> tuple[bytes, str]:
-    """``[("file", (data, "a.pdf")), ("file", (data, "b.pdf")), ("priority", "7")]`` → (body, content type)."""
-    boundary = uuid.uuid4().hex
-    chunks = []
-    for name, value in parts:
-        if isinstance(value, tuple):
-            data, filename = value
-            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            chunks.append(head.encode() + b"Content-Type: application/octet-stream\r\n\r\n" + data + b"\r\n")
-        else:
-            chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    return b"".join(chunks) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+from tests.conftest import Part, multipart_parts
 
 
 def post_files(client, files: list[tuple[bytes, str]], headers: dict | None = None, **form: str):
