@@ -250,23 +250,6 @@ def _gone(pid: int) -> bool:
     return not Path(f"/proc/{pid}").exists()
 
 
-def test_a_child_runs_documents_in_turn_until_one_fails() -> None:
-    """GIVEN documents that succeed THEN one warm child runs them in turn; WHEN a document fails THEN that child
-    is ended, and the next document runs in another one."""
-    _start_from_a_fresh_child()
-    run_isolated(source(corpus("html_tika_testHTML.html")), default_stages())
-    first = _last_used_child()
-    result = run_isolated(source(corpus("pdf_arxiv_2201.00200.pdf")), default_stages())
-    assert result["metadata"]["mime_type"] == "application/pdf"
-    assert _last_used_child() == first
-    with pytest.raises(PipelineFailed):
-        run_isolated(source(corpus("bad_pdf_encrypted_userpw_libreoffice.pdf")), default_stages())
-    assert _gone(first)
-    result = run_isolated(source(corpus("html_tika_testHTML.html")), default_stages())
-    assert result["metadata"]["mime_type"] == "text/html"
-    assert _last_used_child() != first
-
-
 def test_limits_hold_per_document_in_a_reused_child() -> None:
     """GIVEN a CPU limit of 1 s per document WHEN one child runs documents that need ~0.2 s each, 2 s in all
     THEN every one succeeds: the limit counts each document's CPU time, not the child's whole life."""

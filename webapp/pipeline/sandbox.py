@@ -301,7 +301,8 @@ class _Spares:
                 return
         spare = _Child.start()
         with _lock:
-            self._idle.append(spare)
+            # At the cold end: a warm child given back while the spare started is still the one taken next.
+            self._idle.insert(0, spare)
 
     def give_back(self, child: _Child) -> None:
         """After a successful document: keep the child for the next one, unless it is worn out or enough wait."""
