@@ -1,0 +1,49 @@
+"""The input of layout analysis: one page's positioned words and ruling lines, in points, origin top-left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# A rule thinner than this (points) is a line, not a filled area.
+RULE_MAX_THICKNESS = 2.5
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    # Font size in points (from the text layer, or the line height for OCR words).
+    size: float
+    bold: bool = False
+    italic: bool = False
+    # Font name without the subset prefix ("ABCDEF+Helvetica-Bold" -> "Helvetica-Bold"); "" when unknown (OCR).
+    font: str = ""
+
+
+@dataclass(slots=True)
+class Rule:
+    """A ruling line (or a thin filled rectangle) drawn on the page: table borders, booktabs rules, underlines."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def horizontal(self) -> bool:
+        return (self.x1 - self.x0) >= (self.y1 - self.y0)
+
+
+@dataclass(slots=True)
+class PageInput:
+    number: int
+    width: float
+    height: float
+    rotation: int = 0
+    source: str = "text"  # "text" | "ocr"
+    # In the order the source gives them (content-stream order for a text layer, Tesseract's for OCR).
+    words: list[Word] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
