@@ -1,10 +1,11 @@
 """Docpipe's performance report (``make bench``): every benchmark, one table per section, ratios from this run.
 
-    .venv/bin/python bench/report.py [--sections overhead,scaling,api,memory,extraction,other] [--quick]
+    .venv/bin/python bench/report.py [--sections overhead,scaling,api,memory,extraction,layout,other] [--quick]
 
 Sections: 1 platform overhead (in-process vs end to end on SQLite and on PostgreSQL + Redis), 2 scaling with
 consumer processes, 3 the API under load (wrk, 1,000,000 jobs in PostgreSQL), 4 memory, 5 extraction
-(pipeline vs the raw pypdfium2 floor vs markitdown), 6 the other benchmarks (OCR and limits, audit queries).
+(pipeline vs the raw pypdfium2 floor vs markitdown), 5b layout analysis (pages/s with layout on and off, heading
+and table-cell F1 against docling, pdfplumber beside us), 6 the other benchmarks (OCR and limits, audit queries).
 Everything goes to bench/results/latest.json as well. PostgreSQL must answer on DOCPIPE_TEST_PG_ADMIN_URL
 (default postgresql://postgres@127.0.0.1:5432/postgres); the bench uses a database of its own
 (DOCPIPE_BENCH_DATABASE, default docpipe_bench, dropped and created) and starts a Redis server of its own.
@@ -28,13 +29,16 @@ from bench import api_load, memory, overhead
 from bench.common import REPO, machine, small_files
 
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("overhead", "scaling", "api", "memory", "extraction", "other")
+SECTIONS = ("overhead", "scaling", "api", "memory", "extraction", "layout", "other")
 GOALS = {
     "overhead_p50_ms": 25.0,
     "e2e_vs_in_process": 0.80,
     "get_job_req_per_s": 1000.0,
     "api_p99_ms": 50.0,
     "worker_rss_growth_pct": 10.0,
+    "layout_pages_per_s": 100.0,
+    "text_only_pages_per_s": 200.0,
+    "heading_f1": 0.9,
 }
 
 
@@ -190,6 +194,18 @@ def section_extraction(args: argparse.Namespace) -> dict[str, Any]:
     return {"ratios": data.get("ratios", {}), "rows": data.get("rows", {}), "file": str(out.relative_to(REPO))}
 
 
+def section_layout(args: argparse.Namespace) -> dict[str, Any]:
+    out = RESULTS / "layout.json"
+    command = ["bench/layout.py", "--repeat", str(args.layout_repeat), "--out", str(out)]
+    output, seconds = _run_script(command)
+    print(f"\n5b. Layout analysis: PDFs with layout on and off vs raw pypdfium2, headings and tables vs docling"
+          f" (bench/layout.py, {seconds:.0f} s)")  # fmt: skip
+    print("\n".join("   " + line for line in output.rstrip().splitlines()))
+    if not out.exists():
+        return {"output": output}
+    return json.loads(out.read_text())
+
+
 def section_other(args: argparse.Namespace) -> dict[str, Any]:
     """The OCR/limits and audit-query benchmarks, as they print themselves (smaller runs than their defaults)."""
     import psycopg
@@ -223,6 +239,7 @@ RUNNERS = {
     "api": section_api,
     "memory": section_memory,
     "extraction": section_extraction,
+    "layout": section_layout,
     "other": section_other,
 }
 
@@ -253,6 +270,15 @@ def goals(report: dict[str, Any]) -> list[list[Any]]:
         value = mem["worker"]["consumer_growth_pct"]
         rows.append(["worker RSS growth", f"<= {GOALS['worker_rss_growth_pct']:.0f} %", value,
                      value <= GOALS["worker_rss_growth_pct"]])  # fmt: skip
+    lay = report.get("layout")
+    if lay and "speed" in lay:
+        rates = lay["speed"]["pages_per_s"]
+        for key, goal_key, label in (("layout_on", "layout_pages_per_s", "PDF pages/s, layout on"),
+                                     ("layout_off", "text_only_pages_per_s", "PDF pages/s, layout off")):  # fmt: skip
+            goal = GOALS[goal_key]
+            rows.append([f"{label} (raw {rates['raw']:.0f})", f">= {goal:.0f}", rates[key], rates[key] >= goal])
+        value, goal = lay["headings"]["mean_f1"], GOALS["heading_f1"]
+        rows.append(["heading F1 vs docling (mean of 3)", f">= {goal:.1f}", value, value >= goal])
     return [[name, goal, value, "met" if ok else "MISSED"] for name, goal, value, ok in rows]
 
 
@@ -269,6 +295,7 @@ def main() -> None:
     parser.add_argument("--memory-jobs", type=int, default=1000)
     parser.add_argument("--compare-rounds", type=int, default=2)
     parser.add_argument("--skip-markitdown", action="store_true")
+    parser.add_argument("--layout-repeat", type=int, default=3, help="bench/layout.py --repeat")
     parser.add_argument("--sandbox-jobs", type=int, default=300, help="bench/ocr_and_limits.py --jobs")
     parser.add_argument("--audit-events", type=int, default=200_000, help="bench/audit_query.py --events")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -276,7 +303,7 @@ def main() -> None:
     if args.quick:
         args.jobs, args.singles, args.scaling_jobs, args.api_jobs = 60, 10, 40, 20_000
         args.wrk_seconds, args.memory_jobs, args.compare_rounds = 5, 100, 1
-        args.sandbox_jobs, args.audit_events = 50, 20_000
+        args.sandbox_jobs, args.audit_events, args.layout_repeat = 50, 20_000, 1
     sections = [name.strip() for name in args.sections.split(",") if name.strip()]
     about = machine()
     print(
