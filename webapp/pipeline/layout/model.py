@@ -47,3 +47,45 @@ class PageInput:
     # In the order the source gives them (content-stream order for a text layer, Tesseract's for OCR).
     words: list[Word] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Line:
+    """Words on one baseline, left to right, that belong together (a gap wider than a few spaces splits a line).
+
+    Built by ``layout.lines.page_lines``; tables and paragraphs are made of these.
+    """
+
+    words: list[Word]
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    # The line's font size: the most common size of its words, weighted by characters.
+    size: float
+    bold: bool = False
+
+    @property
+    def text(self) -> str:
+        return " ".join(word.text for word in self.words)
+
+    @property
+    def height(self) -> float:
+        return self.y1 - self.y0
+
+
+@dataclass(slots=True)
+class PageTable:
+    """A table found on one page: its cells row by row, how many header rows, and its box.
+
+    Every word whose centre lies inside ``bbox`` belongs to the table (layout analysis leaves those words out of
+    the page's prose), so the box is exactly the table's extent, without its caption.
+    """
+
+    rows: list[list[str]]
+    bbox: tuple[float, float, float, float]
+    header_rows: int = 0
+    # Each column's left and right edge (points), for joining a table continued on the next page.
+    columns: list[tuple[float, float]] = field(default_factory=list)
+    # "ruled" (a full grid), "booktabs" (horizontal rules only) or "aligned" (whitespace only).
+    kind: str = "ruled"
