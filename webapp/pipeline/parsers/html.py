@@ -15,7 +15,8 @@ from lxml import etree
 
 from webapp.pipeline.base import Parser
 from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
-from webapp.pipeline.parsers.html_walk import HtmlWalker, local_name
+from webapp.pipeline.parsers.html_tables import local_name
+from webapp.pipeline.parsers.html_walk import HtmlWalker
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 # WHATWG: these labels mean windows-1252 in practice.
@@ -44,6 +45,7 @@ class HtmlParser(Parser):
         walker = HtmlWalker(tables=options.get("tables", True))
         walker.walk_block(body)
         document.elements, document.tables = walker.elements, walker.tables
+        document.warnings.extend(walker.budget.warnings())
         title = document.metadata.get("title")
         if title and not any(element.type == "heading" and element.level == 1 for element in document.elements):
             # Without an <h1> the page's <title> is the only name the content has.

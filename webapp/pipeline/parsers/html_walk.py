@@ -6,12 +6,22 @@ whose type comes from the innermost enclosing block context (paragraph, list ite
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
 
 from webapp.pipeline.document import Element, Table
+from webapp.pipeline.parsers.html_tables import (
+    MAX_TABLE_NESTING,
+    CellBudget,
+    Row,
+    build_grid,
+    flatten,
+    is_layout_table,
+    local_name,
+    table_rows,
+    tidy,
+)
 from webapp.pipeline.render import table_text
 
 # Never content: code, styling, embedded objects, form controls.
@@ -20,12 +30,15 @@ _DROP = {
     "svg", "math", "canvas", "video", "audio", "map", "select", "option", "button", "input", "textarea", "dialog",
 }  # fmt: skip
 # Page chrome around the content; header/footer only count as chrome outside an article or main element.
+# A navigation landmark that holds a table is kept: menus are lists, while a table of links grouped under row
+# headers (Wikipedia's navboxes, authority control) is content the page tabulated, and ground truths keep it.
 _CHROME = {"nav", "aside"}
 _SECTION_CHROME = {"header", "footer"}
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "search", "menu", "menubar", "toolbar"}
 _BLOCKS = {
     "p", "div", "section", "article", "main", "body", "html", "center", "address", "details", "summary",
-    "fieldset", "legend", "form", "dl", "dt", "dd", "figure", "hr", "header", "footer", "hgroup", "tbody", "frameset",
+    "fieldset", "legend", "form", "dl", "dt", "dd", "figure", "hr", "header", "footer", "hgroup", "frameset",
+    "tr", "thead", "tbody", "tfoot",  # reached only in layout tables: a row is a line (its cells see _node)
 }  # fmt: skip
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _LISTS = {"ul": False, "ol": True, "menu": False, "dir": False}
@@ -41,18 +54,16 @@ class _Context:
     ordered: bool = False
 
 
-def local_name(node: etree._Element) -> str:
-    tag = node.tag
-    if not isinstance(tag, str):
-        return ""  # comment or processing instruction
-    return tag.rsplit("}", 1)[-1].lower()
-
-
 class HtmlWalker:
-    def __init__(self, tables: bool = True) -> None:
+    """One walker per document; each table cell is walked by a child walker that shares the tables and budget."""
+
+    def __init__(self, tables: bool = True, *, parent: HtmlWalker | None = None) -> None:
         self.extract_tables = tables
         self.elements: list[Element] = []
-        self.tables: list[Table] = []
+        self.tables: list[Table] = parent.tables if parent else []
+        self.budget: CellBudget = parent.budget if parent else CellBudget()
+        self._table_nesting = parent._table_nesting + 1 if parent else 0
+        self._own_tables: set[int] = set()  # indices of the tables this walker made, not those nested in them
         self._buffer: list[str] = []
         self._contexts: list[_Context] = [_Context("paragraph")]
         self._lists: list[bool] = []
@@ -109,6 +120,14 @@ class HtmlWalker:
             self._block(node, depth)
         elif name == "br":
             self._buffer.append(_LINE_BREAK)
+        elif name in ("td", "th"):
+            # Layout table cells run on in their row ("•" then the item's text), apart, never glued together.
+            self._buffer.append(" ")
+            self._children(node, depth)
+            self._buffer.append(" ")
+        elif name == "img" and self._table_nesting and node.get("alt"):
+            # In a table cell an image is often the whole content (a thumbnail, a flag): its alt text says it.
+            self._buffer.append(f" {node.get('alt')} ")
         else:
             self._children(node, depth)  # inline: a, span, b, em, code, sup ...
 
@@ -142,33 +161,76 @@ class HtmlWalker:
 
     def _table(self, node: etree._Element, depth: int) -> None:
         self.flush()
-        rows = _own_rows(node)
-        if not self.extract_tables or all(
-            sum(1 for cell in row if local_name(cell) in ("td", "th")) <= 1 for row in rows
-        ):
-            self._block(node, depth)  # a layout table (one column of content) or tables not wanted
+        rows = table_rows(node)
+        too_deep = self._table_nesting >= MAX_TABLE_NESTING
+        if not self.extract_tables or too_deep or is_layout_table(node, rows):
+            if too_deep and self.extract_tables:
+                self.budget.flattened_tables += 1
+            self._block(node, depth)  # a line per row: a layout table, or tables not wanted
             return
         for child in node:
             if local_name(child) == "caption":
                 self._in_context(child, depth + 1, _Context("caption"))
-        grid = _grid(rows, lambda cell: self._cell_text(cell, depth))
-        grid = [row for row in grid if any(row)]
-        if grid:
-            table = Table(grid)
-            self.tables.append(table)
-            self.elements.append(Element("table", table_text(table), table_index=len(self.tables) - 1))
+        # The table takes its slot before the tables nested in its cells, so indices follow reading order.
+        index = len(self.tables)
+        table = Table([])
+        self.tables.append(table)
+        element = Element("table", "", table_index=index)
+        self.elements.append(element)
+        nested: list[Element] = []
+        grid = build_grid(rows, lambda cell: self._cell_text(cell, depth, nested), self.budget)
+        table.rows, table.header_rows = tidy(grid)
+        if table.rows:
+            element.text = table_text(table)
+            self._own_tables.add(index)
+            self.elements.extend(nested)
+        else:  # no text in any cell, so no table nested in one either: give the slot back
+            self.tables.pop()
+            self.elements.pop()
+        if grid.cut_at is not None:
+            self._rows_as_text(rows[grid.cut_at :], depth)
 
-    def _cell_text(self, cell: etree._Element, depth: int) -> str:
-        inner = HtmlWalker()
+    def _rows_as_text(self, rows: list[Row], depth: int) -> None:
+        """Rows past the cell budget: a paragraph per row, cells separated by tabs (not one element per cell)."""
+        for row in rows:
+            nested: list[Element] = []
+            cells = (self._cell_text(cell, depth, nested).replace("\n", " ") for cell in row.cells)
+            line = "\t".join(cell for cell in cells if cell)
+            if line:
+                self.elements.append(Element("paragraph", line))
+            self.elements.extend(nested)
+
+    def _cell_text(self, cell: etree._Element, depth: int, nested: list[Element]) -> str:
+        """The cell's text. A table in the cell becomes a table of its own, placed after this one, and its text
+        stays in the cell too, flattened (a line per row), so the outer table reads whole without it."""
+        if not len(cell):
+            return " ".join((cell.text or "").split())  # text only, the common case: no walker needed
+        inner = HtmlWalker(self.extract_tables, parent=self)
         inner._in_content = self._in_content
         inner._children(cell, depth + 1)
         inner.flush()
-        return "\n".join(element.text for element in inner.elements)
+        parts = []
+        numbers: dict[int, int] = {}  # list level -> number of the last ordered item
+        for element in inner.elements:
+            if element.type == "list_item":
+                parts.append(_numbered(element, numbers))
+                continue
+            numbers.clear()
+            if element.type != "table" or element.table_index is None:
+                parts.append(element.text)
+                continue
+            nested.append(element)
+            if element.table_index in inner._own_tables:  # tables nested deeper are already in its text
+                parts.append(flatten(self.tables[element.table_index].rows))
+        return "\n".join(part for part in parts if part)
 
     def _is_chrome(self, node: etree._Element, name: str) -> bool:
+        role = (node.get("role") or "").lower()
+        if (name == "nav" or role == "navigation") and next(node.iter("{*}table"), None) is not None:
+            return False
         if name in _CHROME or (name in _SECTION_CHROME and not self._in_content):
             return True
-        return (node.get("role") or "").lower() in _CHROME_ROLES
+        return role in _CHROME_ROLES
 
 
 def _is_hidden(node: etree._Element) -> bool:
@@ -178,49 +240,12 @@ def _is_hidden(node: etree._Element) -> bool:
     return bool(style) and "display:none" in style.replace(" ", "").lower()
 
 
-def _is_layout(rows: list[etree._Element]) -> bool:
-    """One cell per row: the table lays content out in a column; it holds no data."""
-    return all(sum(1 for cell in row if local_name(cell) in ("td", "th")) <= 1 for row in rows)
-
-
-def _own_rows(table: etree._Element) -> list[etree._Element]:
-    rows: list[etree._Element] = []
-    for child in table:
-        name = local_name(child)
-        if name == "tr":
-            rows.append(child)
-        elif name in ("thead", "tbody", "tfoot"):
-            rows.extend(row for row in child if local_name(row) == "tr")
-    return rows
-
-
-def _grid(rows: list[etree._Element], cell_text: Callable[[etree._Element], str]) -> list[list[str]]:
-    """Cell texts on a grid: positions covered by a colspan or rowspan stay empty so columns stay aligned."""
-    grid: list[list[str]] = []
-    carried: dict[int, int] = {}  # column -> further rows a rowspan from above still covers
-    for row in rows:
-        covered, started = carried, {}
-        cells: list[str] = []
-        for cell in row:
-            if local_name(cell) not in ("td", "th"):
-                continue
-            while len(cells) in covered:
-                cells.append("")
-            colspan, rowspan = _span(cell.get("colspan")), _span(cell.get("rowspan"))
-            if rowspan > 1:
-                started.update((column, rowspan - 1) for column in range(len(cells), len(cells) + colspan))
-            cells.append(cell_text(cell))
-            cells.extend([""] * (colspan - 1))
-        end = max(covered, default=-1) + 1
-        cells.extend([""] * (end - len(cells)))
-        grid.append(cells)
-        carried = {column: left - 1 for column, left in covered.items() if left > 1}
-        carried.update(started)
-    return grid
-
-
-def _span(value: str | None) -> int:
-    try:
-        return min(max(int(value or 1), 1), 1000)
-    except ValueError:
-        return 1
+def _numbered(item: Element, numbers: dict[int, int]) -> str:
+    """A list item as a cell line: ordered items keep their number, which a cell has no other way to show."""
+    level = item.level or 0
+    for deeper in [key for key in numbers if key > level]:
+        del numbers[deeper]
+    if not item.ordered:
+        return item.text
+    numbers[level] = numbers.get(level, 0) + 1
+    return f"{numbers[level]}. {item.text}"
