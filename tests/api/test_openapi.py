@@ -71,6 +71,15 @@ def test_what_the_document_promises(app):
     result = paths["/api/v1/jobs/{job_id}/result"]["get"]
     assert set(result["responses"]["200"]["content"]) == {"application/json", "text/plain", "text/markdown"}
     assert {"304", "404", "409"} <= set(result["responses"])
+    assert {p["name"] for p in result["parameters"]} >= {"format", "pages"}
+    csv_table = paths["/api/v1/jobs/{job_id}/tables/{n}.csv"]["get"]
+    assert list(csv_table["responses"]["200"]["content"]) == ["text/csv"]
+    assert {"Content-Disposition", "ETag"} <= set(csv_table["responses"]["200"]["headers"])
+    assert {"304", "404", "409"} <= set(csv_table["responses"])
+    assert {"pages"} <= set(schemas["Result"]["required"]) and schemas["Page"]["required"][0] == "number"
+    assert {"id", "type", "text", "page"} == set(schemas["Element"]["required"])
+    assert {"bbox", "level", "rows", "header_rows", "pages"} <= set(schemas["Element"]["properties"])
+    assert {"id", "pages", "header_rows", "rows"} <= set(schemas["Table"]["required"])
     assert "412" in paths["/api/v1/pipelines/{ref}"]["put"]["responses"]
     assert paths["/api/v1/auth/token"]["post"]["security"] == []
     assert doc["security"] == [{"bearer": []}, {"apiKey": []}]

@@ -110,6 +110,7 @@ def _seed(app, accounts, work_queue) -> str:
             key_id=[spare_key.id],
             webhook_id=[endpoint.id],
             delivery_id=[delivery.id],
+            n=["0"],  # the CSV's one table
         )
         db.session.remove()
     work_queue()

@@ -19,6 +19,7 @@ PLACEHOLDERS = {
     "delivery_id": "whd_missing",
     "filename": "css/docpipe.css",
     "page": "1",
+    "n": "0",
 }
 ROLES_AND_ANON = (None, *ROLES)
 

@@ -9,8 +9,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import corpus_file
 from tests.dashboard.helpers import screenshot, sign_in_browser, watch, wider_than_the_screen
+from tests.dashboard.layout_result import report_layout, report_pdf, store_layout
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.services import jobs, webhooks
@@ -21,14 +21,14 @@ PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 def make_activity(app, work_queue) -> dict[str, str]:
-    """Something on every page: a succeeded PDF, a failed and a queued job, a webhook, audit events. Returns
-    the values for the URL map's parameters."""
+    """Something on every page: a succeeded PDF with element boxes and a table, a failed and a queued job, a
+    webhook, audit events. Returns the values for the URL map's parameters."""
     with app.app_context():
-        pdf = corpus_file("pdf_pdflatex-4-pages.pdf")
-        pdf_job = jobs.submit_job(io.BytesIO(pdf.read_bytes()), pdf.name, "default", labels={"customer": "acme"}).id
+        pdf_job = jobs.submit_job(io.BytesIO(report_pdf()), "fleet.pdf", "default", labels={"customer": "acme"}).id
         jobs.submit_job(io.BytesIO(b""), "empty.txt", "default")
         db.session.remove()
     work_queue()
+    store_layout(app, pdf_job, report_layout())
     with app.app_context():
         jobs.submit_job(io.BytesIO(b"Waiting in the queue.\n"), "queued.txt", "default")
         app.config["WEBHOOK_ALLOW_PRIVATE"] = True
@@ -36,7 +36,7 @@ def make_activity(app, work_queue) -> dict[str, str]:
         event_id = db.session.execute(db.select(db.func.min(AuditEvent.id))).scalar_one()
         values = {"job_id": pdf_job, "webhook_id": endpoint.id, "event_id": str(event_id)}
         db.session.remove()
-    return values | {"ref": "default", "fmt": "text", "page": "1"}
+    return values | {"ref": "default", "fmt": "text", "page": "1", "n": "0"}
 
 
 def dashboard_pages(app, values: dict[str, str]) -> list[tuple[str, str]]:
@@ -93,6 +93,7 @@ def test_every_dashboard_page_loads_cleanly_on_a_wide_and_a_narrow_screen(live_s
     assert too_wide == [], "pages wider than a 390 px screen"
     assert {"/jobs", "/upload", "/overview", "/admin/users", "/settings/api-keys", "/admin/audit"} <= set(visited)
     assert f"/jobs/{values['job_id']}" in visited and f"/jobs/{values['job_id']}/pages/1.png" in other
+    assert f"/jobs/{values['job_id']}/tables/0.csv" in other
     assert len(visited) >= 12, visited
     page.close()
 

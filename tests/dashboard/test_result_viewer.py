@@ -3,12 +3,15 @@ and attempts, and page images of PDFs rendered in the sandbox and cached in the 
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
 from flask import render_template
 
 from tests.conftest import corpus_file
+from tests.dashboard.layout_result import report_layout, report_pdf, store_layout
 from tests.dashboard.test_pages import stored_jobs, upload
 from webapp.api.serializers import result_to_dict
 from webapp.dashboard.filters import markdown
@@ -66,8 +69,10 @@ def test_tables_quality_and_json_parts(app, client, work_queue):
     (job,) = stored_jobs(app)
     html = client.get(f"/jobs/{job['id']}").get_data(as_text=True)
     table = re.search(r'<table class="extracted">(.*?)</table>', html, re.S).group(1)
-    assert "<caption>Table 1</caption>" in table and '<th scope="col">' in table and "<td>" in table
-    assert "Tables (1)" in html
+    # The CSV parser marks no header rows: every row is data, none is passed off as a header.
+    assert "<caption>Table 1</caption>" in table and "<th" not in table and "<td>Stanley Cups</td>" in table
+    assert f'href="/jobs/{job["id"]}/tables/0.csv" download aria-label="Download table 1 as CSV"' in html
+    assert "Tables (1)" in html and "Elements (1)" in html
     assert "Quality signals" in html
     assert "Characters of extracted text." in html
     assert re.search(r"<summary><code>tables</code> <span class=\"muted\">1 item</span></summary>", html)
@@ -181,24 +186,92 @@ def test_page_images_exist_only_for_pdfs(app, client, work_queue):
     assert client.get(f"/jobs/{job['id']}/pages/1.png").status_code == 409
 
 
-def test_page_texts_follow_the_elements_pages():
-    result = {
-        "elements": [
-            {"type": "paragraph", "text": "One.", "page": 1},
-            {"type": "page_break", "text": "", "page": 2},
-            {"type": "table", "text": "", "page": 3, "table_index": 0},
-            {"type": "paragraph", "text": "Three.", "page": 3},
-        ],
-        "tables": [{"page": 3, "rows": [["a", "b"], ["1", "2"]]}],
-        "metadata": {"page_count": 3},
-    }
-    pages = thumbnails.page_texts(result)
-    assert [(page.number, page.text) for page in pages] == [(1, "One."), (2, ""), (3, "a\tb\n1\t2\n\nThree.")]
-
-
 def test_a_viewer_may_see_page_images(app, accounts, client, work_queue):
     upload(client, (corpus_file("pdf_pdflatex-4-pages.pdf").read_bytes(), "paper.pdf"))
     work_queue()
     (job,) = stored_jobs(app)
     assert accounts.client("viewer").get(f"/jobs/{job['id']}/pages/1.png").status_code == 200
     assert accounts.client(None).get(f"/jobs/{job['id']}/pages/1.png").status_code == 302
+
+
+def _job_with_layout(app, client, work_queue) -> tuple[str, dict]:
+    upload(client, (report_pdf(), "fleet.pdf"))
+    work_queue()
+    (job,) = stored_jobs(app)
+    assert job["status"] == "succeeded"
+    return job["id"], store_layout(app, job["id"], report_layout())
+
+
+def test_pages_show_each_elements_box_over_the_page_image(app, client, work_queue):
+    """GIVEN a PDF job whose result has elements with boxes and page sizes
+    WHEN its page is opened
+    THEN each page image has an SVG in the page's points with one rect per element on it, tables in their own
+    class, each rect titled with its type (and a heading's level) and id; and a toggle to hide them."""
+    job_id, parts = _job_with_layout(app, client, work_queue)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    svgs = re.findall(
+        r'<svg class="page-boxes" viewBox="0 0 595.28 841.89" preserveAspectRatio="none"(.*?)</svg>', html, re.S
+    )
+    assert len(svgs) == 2
+    rects = [
+        re.findall(
+            r'<rect class="box box-(\w+)" x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" '
+            r'data-element="(e\d+)"><title>([^<]+)</title></rect>',
+            svg,
+        )
+        for svg in svgs
+    ]
+    boxed = [e for e in parts["elements"] if e.get("bbox")]
+    assert sum(len(found) for found in rects) == len(boxed) == 6
+    assert rects[0][1] == ("text", "56.00", "108.00", "64.00", "16.00", "e2", "heading (level 1) · e2")
+    assert rects[1][0][0] == "table" and rects[1][0][6] == "table · e5"
+    assert rects[0][3][6] == "page footer · e4"
+    assert '<input type="checkbox" id="show-boxes" class="boxes-toggle" checked>' in html
+    # The page's text is the result's: the running footer is left out.
+    assert re.search(r'aria-label="Text of page 1">Fleet Report\n\n1 Depots\n\nEvery region', html)
+    assert "Page 1</pre>" not in html
+
+
+def test_the_element_list_shows_heading_levels(app, client, work_queue):
+    job_id, _ = _job_with_layout(app, client, work_queue)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "Elements (6)" in html
+    assert re.search(
+        r'<li class="element element-heading level-1">\s*<span class="element-type">heading '
+        r'<span class="element-level">level 1</span></span> <span class="muted">page 1</span> <code class="muted">e2'
+        r"</code>",
+        html,
+    )
+    assert re.search(r'<span class="element-type">table</span>.*?<span class="element-text">3 rows</span>', html, re.S)
+
+
+def test_tables_download_as_csv_from_the_dashboard(app, accounts, client, work_queue):
+    """GIVEN a job with a table whose cells start with = and - WHEN a viewer downloads it from the Tables tab
+    THEN it is the table's rows as CSV, unaltered, named after the file; a table that does not exist is 404."""
+    job_id, parts = _job_with_layout(app, client, work_queue)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "<caption>Table 1 (page 2)</caption>" in html and '<th scope="col">Region</th>' in html
+    response = accounts.client("viewer").get(f"/jobs/{job_id}/tables/0.csv")
+    assert response.status_code == 200 and response.content_type == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="fleet-table-0.csv"'
+    assert list(csv.reader(io.StringIO(response.get_data(as_text=True)))) == parts["tables"][0]["rows"]
+    assert client.get(f"/jobs/{job_id}/tables/1.csv").status_code == 404
+    assert accounts.client(None).get(f"/jobs/{job_id}/tables/0.csv").status_code == 302
+
+
+def test_no_tables_says_whether_tables_were_looked_for(app, client, work_queue):
+    """GIVEN a Markdown file without tables, a text file, and a Markdown file run by a pipeline with tables off
+    WHEN each job's page is opened THEN the Tables tab says "No tables found" only where tables were detected."""
+    client.post(
+        "/api/v1/pipelines",
+        json={"name": "no-tables", "stages": [{"name": "ingest"}, {"name": "detect"},
+              {"name": "parse", "options": {"tables": False}}, {"name": "output"}]},
+    )  # fmt: skip
+    upload(client, (b"# Notes\n\nNo table here.\n", "notes.md"))
+    upload(client, (b"Plain words.\n", "plain.txt"))
+    upload(client, (b"# More notes\n\nNone here either.\n", "more.md"), pipeline="no-tables")
+    work_queue()
+    pages = {job["filename"]: client.get(f"/jobs/{job['id']}").get_data(as_text=True) for job in stored_jobs(app)}
+    assert "No tables found." in pages["notes.md"]
+    assert "This format has no tables to detect" in pages["plain.txt"] and "No tables found" not in pages["plain.txt"]
+    assert "Table detection was off for this pipeline" in pages["more.md"] and "No tables found" not in pages["more.md"]

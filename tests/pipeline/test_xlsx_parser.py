@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import time
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+import xlsxwriter
 
 from bench.metrics import token_f1
 from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, rewrite_member, source
 from webapp.pipeline.detect import XLSM, XLSX, detect
 from webapp.pipeline.document import Detection
 from webapp.pipeline.errors import CorruptFileError, LimitExceededError
-from webapp.pipeline.parsers.xlsx import XlsxParser
+from webapp.pipeline.parsers.xlsx import XlsxParser, cell_text
 from webapp.pipeline.render import to_markdown
 
 
@@ -118,8 +121,9 @@ def test_cell_limit_names_the_limit(tmp_path: Path) -> None:
         _parse_xlsx(tmp_path / "big.xlsx", max_cells=1000)
 
 
-def test_row_far_below_the_data_fails_fast_on_the_cell_limit(tmp_path: Path) -> None:
-    """GIVEN a sheet declaring the whole grid and a row number of 50 million: the gap must not be walked."""
+def test_row_far_below_the_data_is_read_without_walking_the_gap(tmp_path: Path) -> None:
+    """GIVEN a sheet declaring the whole grid and a row number of 50 million: the gap must not be walked
+    (stepping through it took ~10 s before it hit the cell limit)."""
     path = _workbook(tmp_path / "far.xlsx")
     far_row = b'<row r="50000000"><c r="A50000000" t="inlineStr"><is><t>far</t></is></c></row></sheetData>'
     rewrite_member(
@@ -127,8 +131,89 @@ def test_row_far_below_the_data_fails_fast_on_the_cell_limit(tmp_path: Path) -> 
         "xl/worksheets/sheet1.xml",
         lambda xml: xml.replace(b"</sheetData>", far_row).replace(b'ref="A1:F10"', b'ref="A1:XFD1048576"'),
     )
+    started = time.perf_counter()
+    document = _parse_xlsx(path)
+    assert time.perf_counter() - started < 2.0
+    assert document.tables[0].rows[-1] == ["far", "", "", ""]
+    assert len(document.tables[0].rows) == 4
+
+
+RESULTS = [["Model", "Accuracy", "Latency"]] + [[f"model-{index}", index / 100, index * 3] for index in range(40)]
+EXPECTED_ROWS = [["Model", "Accuracy", "Latency"]] + [
+    [f"model-{index}", cell_text(index / 100), str(index * 3)] for index in range(40)
+]
+
+
+def _inflated_workbook(path: Path, inflate: str) -> Path:
+    """A results sheet of 123 values whose formatting claims the whole grid, as spreadsheet programs write it:
+    every column formatted, the dimension A1:XFD1048576, and either each of the 1,048,576 rows formatted or a
+    bordered block of 40,000 x 26 empty cells (1,040,000 formatted cells)."""
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Results")
+    shaded = workbook.add_format({"bg_color": "#F2F2F2", "border": 1})
+    sheet.set_column(0, 16383, 12, shaded)
+    for number, row in enumerate(RESULTS):
+        sheet.write_row(number, 0, row)
+    workbook.close()
+    if inflate == "rows":
+        filler = b"".join(b'<row r="%d" s="1" customFormat="1"/>' % number for number in range(42, 1_048_577))
+    else:
+        columns = [chr(ord("A") + index).encode() for index in range(26)]
+        filler = b"".join(
+            b'<row r="%d">' % number + b"".join(b'<c r="%s%d" s="1"/>' % (c, number) for c in columns) + b"</row>"
+            for number in range(42, 40_042)
+        )
+    rewrite_member(
+        path,
+        "xl/worksheets/sheet1.xml",
+        lambda xml: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', xml).replace(
+            b"</sheetData>", filler + b"</sheetData>"
+        ),
+    )
+    return path
+
+
+@pytest.mark.parametrize("inflate", ["rows", "cells"])
+def test_inflated_sheet_range_counts_only_the_values(tmp_path: Path, inflate: str) -> None:
+    """GIVEN 123 values in a sheet formatted down to row 1,048,576 (or over a million formatted empty cells),
+    which failed as "more than 1,000,000 table cells" THEN the table holds just the values, without the
+    trailing empty rows and columns, and only the values are counted."""
+    document = _parse_xlsx(_inflated_workbook(tmp_path / f"{inflate}.xlsx", inflate))
+    assert [table.rows for table in document.tables] == [EXPECTED_ROWS]
+    assert document.signals["cells"] == 123
+
+
+def test_sheet_holding_too_many_values_still_hits_the_cell_limit(tmp_path: Path) -> None:
+    workbook = xlsxwriter.Workbook(str(tmp_path / "many.xlsx"))
+    sheet = workbook.add_worksheet()
+    for row in range(120):
+        sheet.write_row(row, 0, list(range(10)))
+    workbook.close()
+    assert _parse_xlsx(tmp_path / "many.xlsx", max_cells=1500).signals["cells"] == 1200
+    with pytest.raises(LimitExceededError, match="more than 1,000 table cells"):
+        _parse_xlsx(tmp_path / "many.xlsx", max_cells=1000)
+
+
+def test_one_value_far_to_the_right_cannot_widen_every_row_past_the_limit(tmp_path: Path) -> None:
+    """GIVEN 100 values in column A and one in column XFD: few values, but a table 16,384 columns wide."""
+    workbook = xlsxwriter.Workbook(str(tmp_path / "wide.xlsx"))
+    sheet = workbook.add_worksheet()
+    for row in range(100):
+        sheet.write(row, 0, f"row {row}")
+    sheet.write(0, 16383, "far right")
+    workbook.close()
     with pytest.raises(LimitExceededError, match="max_cells"):
-        _parse_xlsx(path)
+        _parse_xlsx(tmp_path / "wide.xlsx")
+
+
+def test_cells_without_references_take_the_next_column(tmp_path: Path) -> None:
+    """GIVEN rows and cells without r attributes (allowed by the format, written by some generators)."""
+    path = _workbook(tmp_path / "bare.xlsx")
+    bare = (
+        b'<row><c t="inlineStr"><is><t>x</t></is></c><c s="1"/><c t="inlineStr"><is><t>z</t></is></c></row></sheetData>'
+    )
+    rewrite_member(path, "xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"</sheetData>", bare))
+    assert _parse_xlsx(path).tables[0].rows[-1] == ["x", "", "z", ""]
 
 
 def test_openpyxl_warnings_become_document_warnings(tmp_path: Path) -> None:

@@ -28,10 +28,13 @@ def job_etag(body: dict[str, Any]) -> str:
     return _digest(json.dumps(body, sort_keys=True, separators=(",", ":")))
 
 
-def result_etag(job: Job, fmt: str) -> str:
+def result_etag(job: Job, fmt: str, pages: str = "") -> str:
     """A result is written once, in the transaction that makes its job succeeded, and a succeeded job never
-    runs again: the job's id, attempt and finish time name it, and 304 is answered without reading it."""
-    return _digest("result", job.id, job.attempts, job.finished_at.isoformat() if job.finished_at else "", fmt)
+    runs again: the job's id, attempt and finish time name it, and 304 is answered without reading it.
+    ``fmt`` names the representation (json, text, markdown, table-3.csv ...), ``pages`` the page selection."""
+    finished = job.finished_at.isoformat() if job.finished_at else ""
+    selection = (pages,) if pages else ()  # the whole result keeps the tags it had before selections existed
+    return _digest("result", job.id, job.attempts, finished, fmt, *selection)
 
 
 def pipeline_etag(pipeline: Pipeline) -> str:

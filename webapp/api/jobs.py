@@ -12,8 +12,10 @@ from webapp.api.serializers import job_to_dict, result_to_dict
 from webapp.auth.identity import current_identity
 from webapp.auth.policy import require_permission
 from webapp.pipeline.config import FieldError
-from webapp.services import idempotency, jobs
+from webapp.services import idempotency, jobs, results
 from webapp.services.errors import NotFoundError, ValidationFailed
+
+TEXT_TYPES = {"text": "text/plain", "markdown": "text/markdown"}
 
 
 def _job_response(job, status: int = 200, runs: list | None = None):
@@ -116,26 +118,61 @@ def get_job(job_id: str):
     errors=(409,),
     answers={
         200: Answer(
-            "the result; ?format=text or markdown: that text alone", s.Result, media=s.TEXT_MEDIA, headers=("ETag",)
+            "the result; ?format=text or markdown: that text alone; ?pages=: those pages only",
+            s.Result,
+            media=s.TEXT_MEDIA,
+            headers=("ETag",),
         ),
         304: Answer("unchanged since If-None-Match", headers=("ETag",)),
     },
 )
 def get_result(job_id: str):
-    """Get a succeeded job's result (JSON, text or Markdown)."""
+    """Get a succeeded job's result (JSON, text or Markdown), whole or for a selection of pages."""
     job = jobs.get_job(job_id)
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "text", "markdown"):
         raise ValidationFailed([FieldError("format", "must be json, text or markdown")])
-    etag = conditional.result_etag(job, fmt)
+    selection = results.parse_selection(request.args.get("pages"))
+    etag = conditional.result_etag(job, fmt, selection.text if selection else "")
     if job.status == "succeeded" and (unchanged := conditional.not_modified(etag)):
         return unchanged
     result = jobs.get_result(job)
-    if fmt == "text":
-        return conditional.with_etag(Response(result.text, mimetype="text/plain"), etag)
-    if fmt == "markdown":
-        return conditional.with_etag(Response(result.markdown, mimetype="text/markdown"), etag)
-    return conditional.with_etag(jsonify(result_to_dict(job, result)), etag)
+    if selection is None and fmt != "json":
+        body = result.text if fmt == "text" else result.markdown
+        return conditional.with_etag(Response(body, mimetype=TEXT_TYPES[fmt]), etag)
+    data = result_to_dict(job, result)
+    if selection is not None:
+        data = results.select_pages(data, selection, results.keeps_furniture(job))
+    if fmt != "json":
+        return conditional.with_etag(Response(data[fmt], mimetype=TEXT_TYPES[fmt]), etag)
+    return conditional.with_etag(jsonify(data), etag)
+
+
+@bp.get("/jobs/<job_id>/tables/<int:n>.csv")
+@require_permission("jobs:read")
+@doc(
+    tag="jobs",
+    headers=s.ConditionalHeaders,
+    errors=(409,),
+    answers={
+        200: Answer(
+            "table n of the result (0-based, as in `tables`) as RFC 4180 CSV, every cell as extracted",
+            media=s.CSV_MEDIA,
+            headers=("Content-Disposition", "ETag"),
+        ),
+        304: Answer("unchanged since If-None-Match", headers=("ETag",)),
+    },
+)
+def get_table_csv(job_id: str, n: int):
+    """Download one table of a succeeded job's result as CSV (cells are not altered: see the README)."""
+    job = jobs.get_job(job_id)
+    etag = conditional.result_etag(job, f"table-{n}.csv")
+    if job.status == "succeeded" and (unchanged := conditional.not_modified(etag)):
+        return unchanged
+    body = results.table_csv(jobs.get_result(job), n)
+    response = Response(body, content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = results.attachment_header(results.csv_filename(job, n))
+    return conditional.with_etag(response, etag)
 
 
 @bp.post("/jobs/<job_id>/cancel")

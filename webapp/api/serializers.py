@@ -14,6 +14,7 @@ from webapp.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from webapp.services.results import with_ids
 from webapp.timeutil import isoformat
 
 API = "/api/v1"
@@ -64,13 +65,15 @@ def _stage_run(run: JobStageRun) -> dict[str, Any]:
 
 
 def result_to_dict(job: Job, result: Result) -> dict[str, Any]:
+    elements, tables = with_ids(result.elements or [], result.tables or [])
     return {
         "job_id": job.id,
         "pipeline": pipeline_ref(job),
         "text": result.text,
         "markdown": result.markdown,
-        "elements": result.elements,
-        "tables": result.tables,
+        "elements": elements,
+        "tables": tables,
+        "pages": result.pages or [],
         "metadata": result.doc_metadata,
         "language": result.language,
         "quality": result.quality,

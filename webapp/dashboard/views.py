@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
 
 from webapp.api.pagination import page_limit
 from webapp.api.serializers import job_to_dict, result_to_dict
@@ -17,7 +17,7 @@ from webapp.dashboard import bp, filters  # noqa: F401 - template filters regist
 from webapp.dashboard.forms import ActionForm, BulkForm, checked_action_form
 from webapp.models import JobStageRun
 from webapp.models.job import QUEUED, RUNNING, STATUSES, SUCCEEDED
-from webapp.services import bulk_jobs, jobs, pipelines, thumbnails
+from webapp.services import bulk_jobs, jobs, pipelines, result_pages, results, thumbnails
 from webapp.services.errors import ConflictError, NotFoundError, ValidationFailed
 
 ACTIVE = (QUEUED, RUNNING)
@@ -25,6 +25,8 @@ ACTIVE = (QUEUED, RUNNING)
 DISPLAY_LIMIT = 200_000
 # Pages of a PDF shown with their thumbnail on the job page; the text of all of them is in the Text tab.
 PAGES_SHOWN = 100
+# Elements listed in the Elements tab; the JSON download has all of them.
+ELEMENTS_SHOWN = 2000
 FILTER_KEYS = ("status", "pipeline", "label", "created_after", "created_before")
 
 
@@ -125,13 +127,16 @@ def _job_context(job_id: str) -> dict[str, Any]:
         "result": None,
         "pages": [],
         "display_limit": DISPLAY_LIMIT,
+        "elements_limit": ELEMENTS_SHOWN,
     }
     if job.status == SUCCEEDED:
         result = result_to_dict(job, jobs.get_result(job))
         context["result"] = result
+        context["table_detection"] = results.table_detection(job, result.get("metadata") or {})
         if thumbnails.has_pages(job):
-            context["pages"] = thumbnails.page_texts(result)[:PAGES_SHOWN]
-            context["page_count"] = (result.get("metadata") or {}).get("page_count") or len(context["pages"])
+            pages = result_pages.page_views(result, results.keeps_furniture(job))
+            context["pages"] = pages[:PAGES_SHOWN]
+            context["page_count"] = (result.get("metadata") or {}).get("page_count") or len(pages)
     return context
 
 
@@ -215,6 +220,16 @@ def job_download(job_id: str, fmt: str):
     mimetype, suffix = DOWNLOADS[fmt]
     stem = job.filename.rsplit(".", 1)[0] or "result"
     return send_file(io.BytesIO(body.encode()), mimetype=mimetype, as_attachment=True, download_name=stem + suffix)
+
+
+@bp.get("/jobs/<job_id>/tables/<int:n>.csv")
+@require_permission("jobs:read")
+def job_table_csv(job_id: str, n: int):
+    """Table ``n`` of the result as CSV, the same bytes as GET /api/v1/jobs/<id>/tables/<n>.csv."""
+    job = jobs.get_job(job_id)
+    response = Response(results.table_csv(jobs.get_result(job), n), content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = results.attachment_header(results.csv_filename(job, n))
+    return response
 
 
 @bp.post("/jobs/<job_id>/cancel")

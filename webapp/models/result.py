@@ -23,6 +23,8 @@ class Result(db.Model):
     markdown: Mapped[str] = mapped_column(Text, nullable=False, default="")
     elements: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
     tables: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
+    # Paginated sources: [{"number", "width", "height", "rotation", "source"}]; [] for others (and older results).
+    pages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list, server_default="[]")
     doc_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, nullable=False, default=dict)
     language: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     quality: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)

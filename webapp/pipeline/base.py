@@ -66,6 +66,7 @@ class StageContext:
     # The serialisable result, filled by the output stage.
     output: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, int] = field(default_factory=dict)
+    chunks: list[dict[str, Any]] = field(default_factory=list)  # filled by the optional chunk stage
     # Called between units of work; raises StopPipeline when the job was cancelled.
     check_cancelled: Callable[[], None] = lambda: None
 
@@ -80,7 +81,8 @@ class StageContext:
             from webapp.pipeline.render import to_text
 
             assert self.document is not None, "parse must run first"
-            self.text_cache = to_text(self.document)
+            keep = self.stage_options("parse").get("furniture") == "keep"
+            self.text_cache = to_text(self.document, keep_furniture=keep)
         return self.text_cache
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from webapp.pipeline.registry import STAGE_ORDER, stage_class, stage_names
 
 REQUIRED_STAGES = ("ingest", "detect", "parse", "output")
+# Stages a pipeline has only when it lists them: the default pipeline and a new one leave them out.
+OPTIONAL_STAGES = ("chunk",)
 
 
 @dataclass(slots=True)
@@ -29,7 +31,7 @@ class FieldError:
 
 
 def default_stages() -> list[StageConfig]:
-    return [StageConfig(name) for name in stage_names()]
+    return [StageConfig(name) for name in stage_names() if name not in OPTIONAL_STAGES]
 
 
 def validate_stages(raw: Any, path: str = "stages") -> tuple[list[StageConfig], list[FieldError]]:
@@ -65,7 +67,8 @@ def validate_stages(raw: Any, path: str = "stages") -> tuple[list[StageConfig], 
         if not isinstance(options, dict):
             errors.append(FieldError(f"{where}.options", "must be an object"))
             continue
-        errors.extend(_validate_options(name, options, f"{where}.options"))
+        option_errors = _validate_options(name, options, f"{where}.options")
+        errors.extend(option_errors or _check_together(name, options, f"{where}.options"))
         configs.append(StageConfig(name, dict(options)))
     present = {config.name for config in configs}
     for name in REQUIRED_STAGES:
@@ -87,6 +90,15 @@ def _validate_options(name: str, options: dict[str, Any], path: str) -> list[Fie
         if message:
             errors.append(FieldError(f"{path}.{key}", message))
     return errors
+
+
+def _check_together(name: str, options: dict[str, Any], path: str) -> list[FieldError]:
+    """A stage's checks across its options (``check_options(resolved) -> [(option, message)]``), if it has any."""
+    stage = stage_class(name)
+    check = getattr(stage, "check_options", None)
+    if check is None:
+        return []
+    return [FieldError(f"{path}.{key}", message) for key, message in check({**stage.defaults(), **options})]
 
 
 def resolved_options(stages: list[StageConfig]) -> dict[str, dict[str, Any]]:

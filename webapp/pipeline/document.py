@@ -143,9 +143,9 @@ def assign_ids(document: ParsedDocument) -> None:
             document.elements.append(Element("table", "", page=table.page, table_index=index, bbox=table.bbox))
     for number, element in enumerate(document.elements, start=1):
         element.id = f"e{number}"
-        if element.type == "table" and element.table_index is not None:
-            if 0 <= element.table_index < len(document.tables):
-                document.tables[element.table_index].id = element.id
+        index = element.table_index
+        if element.type == "table" and index is not None and 0 <= index < len(document.tables):
+            document.tables[index].id = element.id
 
 
 def element_dict(element: Element, tables: list[Table]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ run in parallel instead (see ``OcrPool``), which uses both cores better than Ope
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import subprocess
@@ -18,6 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
+
+from webapp.pipeline.layout.model import Rule
+from webapp.pipeline.ocr_rules import ink_mask, turn_box
 
 TESSERACT_ENV = "DOCPIPE_TESSERACT_CMD"
 WORKERS_ENV = "DOCPIPE_OCR_WORKERS"
@@ -49,12 +53,31 @@ class OcrPageError(Exception):
 
 
 @dataclass(slots=True)
+class OcrWord:
+    """One word as Tesseract found it, in pixels of the image it read (see ``OcrPage.rotation``)."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+    # Tesseract's block, paragraph and line numbers: the words of one line share them.
+    line: tuple[int, int, int]
+
+
+@dataclass(slots=True)
 class OcrPage:
     """One image's text: paragraphs in Tesseract's reading order, each a list of lines, with word confidences."""
 
     paragraphs: list[list[str]] = field(default_factory=list)
     confidence_sum: float = 0.0
     words: int = 0
+    # The words with their boxes, in Tesseract's order.
+    boxes: list[OcrWord] = field(default_factory=list)
+    # Degrees (clockwise) the image was turned before it was read (see ``recognise``): the boxes are in the
+    # turned image, upright text; 0 when it was read as given.
+    rotation: int = 0
 
     @property
     def confidence(self) -> float | None:
@@ -174,6 +197,8 @@ def recognise(image: Image.Image, languages: str, dpi: int | None = None) -> Ocr
     data = to_pgm(image)
     page = recognise_pgm(data, languages, dpi)
     if page.words < MIN_WORDS_FOR_ORIENTATION or (page.confidence or 0.0) >= ORIENTATION_BELOW_CONFIDENCE:
+        _fit_to_ink(page, image)
+        _turn_sideways(page, *image.size)
         return page
     # Orientation needs no fine detail: at half resolution it finds the same answer in 0.25 s instead of 0.6.
     half = min(image.size) >= 2 * ORIENTATION_MIN_SIDE
@@ -181,8 +206,53 @@ def recognise(image: Image.Image, languages: str, dpi: int | None = None) -> Ocr
     if not rotate:
         return page
     # Tesseract's "Rotate" is clockwise; Pillow turns counter-clockwise.
-    turned = recognise_pgm(to_pgm(image.rotate(-rotate, expand=True)), languages, dpi)
-    return turned if (turned.confidence or 0.0) > (page.confidence or 0.0) else page
+    upright = image.rotate(-rotate, expand=True)
+    turned = recognise_pgm(to_pgm(upright), languages, dpi)
+    if (turned.confidence or 0.0) <= (page.confidence or 0.0):
+        _fit_to_ink(page, image)
+        return page
+    _fit_to_ink(turned, upright)
+    turned.rotation = rotate
+    return turned
+
+
+def _fit_to_ink(page: OcrPage, image: Image.Image) -> None:
+    """Shrink each word's box to the ink inside it.
+
+    Tesseract's boxes of small print may reach well above or below the letters (measured on 16 px text: 21 px
+    for 13 px of ink, for some words of a line and not others), which would make one font size look like two
+    and put table cells on different baselines. ~7 ms per A4 page at 300 dpi, plus ~5 us a word.
+    """
+    ink = ink_mask(image)
+    for box in page.boxes:
+        found = ink.crop((box.left, box.top, box.left + box.width, box.top + box.height)).getbbox()
+        if found:
+            x0, y0, x1, y1 = found
+            box.left, box.top, box.width, box.height = box.left + x0, box.top + y0, x1 - x0, y1 - y0
+
+
+def _turn_sideways(page: OcrPage, width: int, height: int) -> None:
+    """Turn the boxes of a page read sideways upright, and set ``page.rotation``.
+
+    Tesseract reads lines running down or up the page by itself, at full confidence, but leaves their boxes as
+    they lie: words taller than wide. The order of the words along a line tells which way the text runs.
+    """
+    long_words = [box for box in page.boxes if len(box.text) >= 3]
+    tall = sum(1 for box in long_words if box.height > box.width)
+    if tall < MIN_WORDS_FOR_ORIENTATION or tall < 0.6 * len(long_words):
+        return
+    steps = [word.top - previous.top for previous, word in itertools.pairwise(page.boxes) if previous.line == word.line]
+    down = sum(1 for step in steps if step > 0)
+    if not steps or down * 2 == len(steps):
+        return
+    # Text running down is an upright page turned 90 degrees clockwise: another 270 sets it upright.
+    page.rotation = 270 if down * 2 > len(steps) else 90
+    for box in page.boxes:
+        turned = turn_box(
+            Rule(box.left, box.top, box.left + box.width, box.top + box.height), page.rotation, width, height
+        )
+        box.left, box.top = round(turned.x0), round(turned.y0)
+        box.width, box.height = round(turned.x1 - turned.x0), round(turned.y1 - turned.y0)
 
 
 def recognise_pgm(data: bytes, languages: str, dpi: int | None = None) -> OcrPage:
@@ -249,11 +319,13 @@ def parse_tsv(tsv: str) -> OcrPage:
             page.paragraphs[-1][-1] += " " + word
         try:
             confidence = float(cells[10])
+            box = OcrWord(word, *(int(cell) for cell in cells[6:10]), confidence, (int(block), int(par), int(line)))
         except ValueError:
             continue
-        if confidence >= 0:
+        if confidence >= 0:  # -1: a layout row (block, paragraph, line), not a word read
             page.confidence_sum += confidence
             page.words += 1
+            page.boxes.append(box)
     return page
 
 

@@ -7,7 +7,7 @@ import threading
 from webapp.pipeline.base import Parser, Stage
 from webapp.pipeline.errors import UnsupportedFormatError
 
-STAGE_ORDER = ("ingest", "detect", "parse", "enrich", "output")
+STAGE_ORDER = ("ingest", "detect", "parse", "enrich", "chunk", "output")
 
 _stages: dict[str, type[Stage]] = {}
 _parsers: list[Parser] = []

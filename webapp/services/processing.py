@@ -137,6 +137,7 @@ def _finish_succeeded(hooks: JobHooks, version_id: str, output: dict[str, Any]) 
             markdown=output.get("markdown", ""),
             elements=output.get("elements", []),
             tables=output.get("tables", []),
+            pages=output.get("pages", []),
             doc_metadata=output.get("metadata", {}),
             language=output.get("language", {}),
             quality=output.get("quality", {}),

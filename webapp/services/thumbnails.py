@@ -1,4 +1,4 @@
-"""Page thumbnails of a succeeded PDF job, and its text split by page, for the result viewer.
+"""Page thumbnails of a succeeded PDF job for the result viewer (its text by page: result_pages.py).
 
 Thumbnails are rendered on demand in the sandbox (a hostile PDF costs a child process, never the web process)
 and kept in the blob store under ``thumbnails/<job id>/<width>/<page>.png``, so every web process and machine
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import dataclass
-from typing import Any
 
 from webapp.models import Job
 from webapp.pipeline.config import FieldError
@@ -29,12 +27,6 @@ LIMITS = Limits(timeout_seconds=30, max_memory_mb=1024)
 
 # Requests for the same batch wait for one rendering instead of each starting their own (per process).
 _locks = tuple(threading.Lock() for _ in range(16))
-
-
-@dataclass(slots=True)
-class PageText:
-    number: int
-    text: str
 
 
 def has_pages(job: Job) -> bool:
@@ -101,22 +93,3 @@ def _read(storage, path: str) -> bytes | None:
 
 def _lock_for(key: str) -> threading.Lock:
     return _locks[zlib.crc32(key.encode()) % len(_locks)]
-
-
-def page_texts(result: dict[str, Any]) -> list[PageText]:
-    """The result's elements grouped by the page they came from, each page's text in reading order."""
-    tables = result.get("tables") or []
-    pages: dict[int, list[str]] = {}
-    for element in result.get("elements") or []:
-        number = element.get("page")
-        if number is None:
-            continue
-        blocks = pages.setdefault(int(number), [])
-        text = element.get("text") or ""
-        index = element.get("table_index")
-        if element.get("type") == "table" and index is not None and index < len(tables):
-            text = "\n".join("\t".join(str(cell or "") for cell in row) for row in tables[index].get("rows", []))
-        if element.get("type") != "page_break" and text.strip():
-            blocks.append(text.strip("\n"))
-    count = int((result.get("metadata") or {}).get("page_count") or max(pages, default=0))
-    return [PageText(number, "\n\n".join(pages.get(number, []))) for number in range(1, count + 1)]

@@ -109,6 +109,11 @@ class JobListQuery(Query):
 
 class ResultQuery(Query):
     format: Literal["json", "text", "markdown"] = "json"
+    pages: str = Field(
+        default=None,
+        description='only these pages, e.g. "2-4" or "1-3,7" or "5-": their elements, the tables that touch '
+        "them, their page entries, and text and Markdown rendered from those elements",
+    )
 
 
 class Language(Out):
@@ -116,9 +121,47 @@ class Language(Out):
     confidence: float | None
 
 
+BBox = Annotated[
+    list[float],
+    Field(min_length=4, max_length=4, description="[x0, y0, x1, y1] in PDF points, origin top-left of the page"),
+]
+
+
+class Element(Out):
+    """One block in reading order. Paginated sources (PDF, scans, images) give it a ``bbox``; a table element
+    carries its table's ``rows``, ``header_rows`` and ``pages``."""
+
+    id: str = Field(description="unique within the result: e1, e2 ... in reading order")
+    type: str = Field(
+        description="title, heading, paragraph, list_item, table, image, page_break, code, quote, caption, "
+        "header, footer, page_header, page_footer, footnote, formula"
+    )
+    text: str
+    page: int | None = Field(description="1-based; null for unpaginated sources")
+    bbox: BBox = None
+    level: int = Field(default=None, description="heading level (1 = top) or list nesting depth (0 = top)")
+    ordered: bool = Field(default=None, description="list items: a numbered list")
+    rows: list[list[Any]] = Field(default=None, description="table elements: the table's rows")
+    header_rows: int = Field(default=None, ge=0, description="table elements: how many first rows are header")
+    pages: list[int] = Field(default=None, description="table elements: every page the table spans")
+    table_index: int = Field(default=None, ge=0, description="table elements: the table's index in `tables`")
+
+
 class Table(Out):
+    id: str = Field(description="the id of the table's element")
     page: int | None = None
+    pages: list[int] = Field(description="every page the table spans, first to last; [] for unpaginated sources")
+    header_rows: int = Field(ge=0, description="how many of the first rows are header rows")
+    bbox: BBox = Field(default=None, description="on its first page, in PDF points, origin top-left")
     rows: list[list[Any]]
+
+
+class Page(Out):
+    number: int = Field(ge=1)
+    width: float = Field(description="in PDF points (1/72 inch)")
+    height: float
+    rotation: int = Field(description="0, 90, 180 or 270")
+    source: Literal["text", "ocr"] = Field(description="text layer or OCR")
 
 
 class Result(Out):
@@ -126,8 +169,9 @@ class Result(Out):
     pipeline: PipelineRef
     text: str
     markdown: str
-    elements: list[dict[str, Any]] = Field(description='[{"type": "title"|"heading"|"paragraph"|..., "text", "page"}]')
+    elements: list[Element]
     tables: list[Table]
+    pages: list[Page] = Field(description="paginated sources: one entry per page parsed; [] for others")
     metadata: dict[str, Any]
     language: Language | None
     quality: dict[str, Any] | None = Field(description='{"score": 0-1, "signals": {...}, "warnings": [...]}')
@@ -138,3 +182,4 @@ TEXT_MEDIA = {
     "text/plain": {"schema": {"type": "string"}},
     "text/markdown": {"schema": {"type": "string"}},
 }
+CSV_MEDIA = {"text/csv": {"schema": {"type": "string"}}}

@@ -7,8 +7,6 @@ spaces to about half an em at most).
 
 from __future__ import annotations
 
-from collections import Counter
-
 from webapp.pipeline.layout.model import Line, Word
 
 SPLIT_GAP_EM = 0.9
@@ -28,30 +26,45 @@ def page_lines(words: list[Word]) -> list[Line]:
 
 
 def _bands(words: list[Word]) -> list[list[Word]]:
-    """Words grouped by vertical overlap; a word goes to the band it overlaps most (of the last few open)."""
-    ordered = sorted(words, key=lambda word: (word.y0 + word.y1) / 2)
+    """Words grouped by vertical overlap; a word goes to the band it overlaps most (of the last few open).
+
+    The hot loop of layout analysis (every word of every page), hence the plain locals and no min()/max() calls.
+    """
+    ordered = sorted(words, key=_centre)
     bands: list[list[Word]] = []
-    extents: list[list[float]] = []  # per band: [y0, y1]
+    tops: list[float] = []
+    bottoms: list[float] = []
     for word in ordered:
-        height = max(word.y1 - word.y0, 0.1)
+        y0, y1 = word.y0, word.y1
+        height = y1 - y0 if y1 - y0 > 0.1 else 0.1
         best = -1
         best_overlap = 0.0
+        count = len(bands)
         # Only the most recent bands can overlap a word taken in order of its centre.
-        for index in range(len(bands) - 1, max(len(bands) - 4, -1), -1):
-            top, bottom = extents[index]
-            overlap = min(bottom, word.y1) - max(top, word.y0)
-            if overlap >= MIN_OVERLAP * min(height, bottom - top) and overlap > best_overlap:
-                best, best_overlap = index, overlap
+        for index in range(count - 1, count - 4 if count >= 4 else -1, -1):
+            top, bottom = tops[index], bottoms[index]
+            overlap = (bottom if bottom < y1 else y1) - (top if top > y0 else y0)
+            if overlap > best_overlap:
+                band_height = bottom - top
+                if overlap >= MIN_OVERLAP * (height if height < band_height else band_height):
+                    best, best_overlap = index, overlap
         if best < 0:
             bands.append([word])
-            extents.append([word.y0, word.y1])
-        else:
-            bands[best].append(word)
-            extent = extents[best]
-            # The band keeps the height of its first words, so a tall word does not swallow the next line.
-            extent[0] = min(extent[0], word.y0) if word.y1 - word.y0 <= 1.5 * (extent[1] - extent[0]) else extent[0]
-            extent[1] = max(extent[1], word.y1) if word.y1 - word.y0 <= 1.5 * (extent[1] - extent[0]) else extent[1]
+            tops.append(y0)
+            bottoms.append(y1)
+            continue
+        bands[best].append(word)
+        # The band keeps the height of its first words, so a tall word does not swallow the next line.
+        if height <= 1.5 * (bottoms[best] - tops[best]):
+            if y0 < tops[best]:
+                tops[best] = y0
+            if y1 > bottoms[best]:
+                bottoms[best] = y1
     return bands
+
+
+def _centre(word: Word) -> float:
+    return word.y0 + word.y1
 
 
 def split_line(words: list[Word]) -> list[Line]:
@@ -72,15 +85,18 @@ def split_line(words: list[Word]) -> list[Line]:
 
 
 def make_line(words: list[Word]) -> Line:
-    sizes: Counter[float] = Counter()
+    sizes: dict[float, int] = {}
+    x0 = y0 = float("inf")
+    x1 = y1 = float("-inf")
+    bold = True
     for word in words:
-        sizes[round(word.size, 1)] += len(word.text)
-    return Line(
-        words=words,
-        x0=min(word.x0 for word in words),
-        y0=min(word.y0 for word in words),
-        x1=max(word.x1 for word in words),
-        y1=max(word.y1 for word in words),
-        size=sizes.most_common(1)[0][0],
-        bold=all(word.bold for word in words if word.text.strip(".:;,")),
-    )
+        size = word.size
+        sizes[size] = sizes.get(size, 0) + len(word.text)
+        x0 = word.x0 if word.x0 < x0 else x0
+        y0 = word.y0 if word.y0 < y0 else y0
+        x1 = word.x1 if word.x1 > x1 else x1
+        y1 = word.y1 if word.y1 > y1 else y1
+        # Punctuation set in the regular face ("Results:") does not make a bold line regular.
+        if bold and not word.bold and word.text.strip(".:;,()"):
+            bold = False
+    return Line(words, x0, y0, x1, y1, size=round(max(sizes, key=sizes.__getitem__), 1), bold=bold)

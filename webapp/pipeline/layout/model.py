@@ -21,6 +21,9 @@ class Word:
     italic: bool = False
     # Font name without the subset prefix ("ABCDEF+Helvetica-Bold" -> "Helvetica-Bold"); "" when unknown (OCR).
     font: str = ""
+    # The first half of a word hyphenated at a line end, whose hyphen PDFium removed ("experi" of "experi-|ence"):
+    # the next word is its second half, on the next line; join the two without a space.
+    hyphenated: bool = False
 
 
 @dataclass(slots=True)
@@ -47,6 +50,8 @@ class PageInput:
     # In the order the source gives them (content-stream order for a text layer, Tesseract's for OCR).
     words: list[Word] = field(default_factory=list)
     rules: list[Rule] = field(default_factory=list)
+    # True when the page had too many vector objects (a drawing, a map) for its rules to be read: ``rules`` is empty.
+    rules_skipped: bool = False
 
 
 @dataclass(slots=True)
@@ -89,3 +94,25 @@ class PageTable:
     columns: list[tuple[float, float]] = field(default_factory=list)
     # "ruled" (a full grid), "booktabs" (horizontal rules only) or "aligned" (whitespace only).
     kind: str = "ruled"
+
+
+@dataclass(slots=True)
+class Item:
+    """One block or table of an analysed page, kept for the document-wide passes (furniture, headings, tables).
+
+    Lighter than the words it was made of: a 1,000-page document keeps only these between pages.
+    """
+
+    kind: str  # paragraph | list_item | heading | title | page_header | page_footer | table
+    text: str
+    page: int
+    bbox: tuple[float, float, float, float]
+    size: float = 0.0
+    bold: bool = False
+    lines: int = 1
+    # "top" / "bottom": in the page's margin zone, so possibly a running header or footer.
+    zone: str = ""
+    level: int | None = None
+    table: PageTable | None = None
+    # A table joined with its continuation: every page it spans.
+    pages: list[int] = field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from typing import Any
 
 from webapp.pipeline.base import Parser
@@ -14,6 +15,10 @@ from webapp.pipeline.render import table_text
 from webapp.pipeline.sniff_text import sniff_delimiter
 
 _SNIFF_CHARS = 65536
+
+# A number as spreadsheets write it: 12, -3.5, 1,204, 7%, $ 12.
+_NUMBER = re.compile(r"[-+(]?[$€£]?\s*\d[\d,. ]*%?\)?")
+_HEADER_SAMPLE = 20
 
 
 class DelimitedParser(Parser):
@@ -32,7 +37,7 @@ class DelimitedParser(Parser):
             except csv.Error as exc:
                 raise CorruptFileError(f"the {detection.mime_type} file cannot be parsed: {exc}") from None
         if rows:
-            table = Table(rows)
+            table = Table(rows, header_rows=_header_rows(rows))
             document.tables.append(table)
             document.elements.append(Element("table", table_text(table), table_index=0))
         document.metadata["delimiter"] = delimiter
@@ -46,3 +51,12 @@ class DelimitedParser(Parser):
             return "\t"
         sniffed = sniff_delimiter(sample, complete=len(sample) < _SNIFF_CHARS)
         return sniffed[0] if sniffed else ","
+
+
+def _header_rows(rows: list[list[str]]) -> int:
+    """1 when the first row reads as column names: no number in it, where the rows below hold numbers."""
+    if len(rows) < 2 or any(_NUMBER.fullmatch(cell.strip()) for cell in rows[0]):
+        return 0
+    below = rows[1 : 1 + _HEADER_SAMPLE]
+    numeric_below = any(_NUMBER.fullmatch(cell.strip()) for row in below for cell in row)
+    return 1 if numeric_below or all(cell.strip() for cell in rows[0]) else 0

@@ -98,10 +98,10 @@ class _BodyWalker:
                 for cell in row.iterchildren(f"{W}tc"):
                     self.walk(cell)
             return
-        rows = [row for row in (self._row_cells(tr) for tr in _rows(table)) if any(cell for cell in row)]
-        if not rows:
+        kept = [(tr, cells) for tr, cells in ((tr, self._row_cells(tr)) for tr in _rows(table)) if any(cells)]
+        if not kept:
             return
-        parsed = Table(rows)
+        parsed = Table([cells for _, cells in kept], header_rows=_header_rows([tr for tr, _ in kept]))
         self.tables.append(parsed)
         self.elements.append(Element("table", table_text(parsed), table_index=len(self.tables) - 1))
 
@@ -148,6 +148,17 @@ def _own_textboxes(paragraph: etree._Element) -> list[etree._Element]:
         if owner is paragraph:
             boxes.append(box)
     return boxes
+
+
+def _header_rows(rows: list[etree._Element]) -> int:
+    """Leading rows marked "repeat as header row at the top of each page" (w:tblHeader): Word's own header flag."""
+    count = 0
+    for row in rows:
+        flag = row.find(f"{W}trPr/{W}tblHeader")
+        if flag is None or flag.get(f"{W}val", "1") in ("0", "false", "off"):
+            break
+        count += 1
+    return count
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:

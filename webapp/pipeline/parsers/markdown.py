@@ -97,7 +97,7 @@ class _BlockReader:
             self.elements.append(Element("quote", strip_inline("\n".join(self.quote))))
             self.quote = []
         if self.table is not None:
-            table = Table(self.table)
+            table = Table(self.table, header_rows=1)  # a GFM table always has its header row
             self.tables.append(table)
             self.elements.append(Element("table", table_text(table), table_index=len(self.tables) - 1))
             self.table = None

@@ -18,26 +18,24 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from webapp.pipeline.base import Parser
-from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
+from webapp.pipeline.document import Detection, ParsedDocument, Source
 from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError
 from webapp.pipeline.ocr import (
     DEFAULT_MAX_PAGES,
     MAX_OCR_PIXELS,
     OCR_DPI,
     OcrPool,
-    OcrResult,
     OcrStats,
     OcrUnavailableError,
     is_blank,
     resolve_languages,
     unavailable_warning,
 )
-from webapp.pipeline.parsers.pdf_text import clean_page_text, ocr_blocks, page_blocks
+from webapp.pipeline.pagerange import parse_page_range
+from webapp.pipeline.parsers.pdf_pages import EMPTY_PAGE_CHARS, PageReader
 
 # PDFium keeps global state and is not thread-safe; one document at a time per process.
 _PDFIUM_LOCK = threading.Lock()
-# Fewer visible characters than this and a page counts as having no text layer.
-EMPTY_PAGE_CHARS = 10
 _METADATA_KEYS = {"Title": "title", "Author": "author", "Subject": "subject", "Keywords": "keywords"}
 _METADATA_KEYS.update({"Creator": "creator", "Producer": "producer"})
 _PDF_DATE = re.compile(
@@ -85,46 +83,43 @@ def _extract(pdf: pdfium.PdfDocument, options: dict[str, Any]) -> ParsedDocument
         raise LimitExceededError(f"the PDF has {count} pages; this pipeline accepts at most {max_pages}")
     document = ParsedDocument(metadata=_metadata(pdf))
     document.metadata["page_count"] = count
-    pages: list[list[Element]] = []
-    chars: list[int] = []
-    unreadable: list[int] = []
-    for index in range(count):
-        number = index + 1
-        text = _page_text(pdf, index)
-        if text is None:
-            unreadable.append(number)
-            text = ""
-        chars.append(sum(map(len, text.split())))  # visible characters, at C speed
-        pages.append([Element(kind, block, page=number) for kind, block in page_blocks(text)])
-    _ocr(pdf, pages, chars, unreadable, options, document)
-    for index, elements in enumerate(pages):
-        if index:
-            document.elements.append(Element("page_break", "", page=index + 1))
-        document.elements.extend(elements)
-    empty = [index + 1 for index in range(count) if chars[index] < EMPTY_PAGE_CHARS]
+    selected = _selected_pages(options, count)
+    reader = PageReader(pdf, options)
+    for index in selected:
+        reader.read(index)
+    _ocr(pdf, reader, options, document)
+    reader.finish(document)
+    chars = reader.chars
+    empty = [index for index in selected if chars.get(index, 0) < EMPTY_PAGE_CHARS]
     document.signals.update(
-        pages=count, empty_pages=len(empty), chars_per_page=round(sum(chars) / count, 1) if count else 0.0
+        pages=len(selected),
+        empty_pages=len(empty),
+        chars_per_page=round(sum(chars.values()) / len(selected), 1) if selected else 0.0,
     )
-    if unreadable:
+    if reader.unreadable:
+        unreadable = sorted(reader.unreadable)
         document.signals["unreadable_pages"] = len(unreadable)
-        document.warnings.append(f"{len(unreadable)} of {count} pages could not be read: {_page_list(unreadable)}")
+        document.warnings.append(
+            f"{len(unreadable)} of {len(selected)} pages could not be read: {_page_list(unreadable)}"
+        )
     return document
 
 
-def _ocr(
-    pdf: pdfium.PdfDocument,
-    pages: list[list[Element]],
-    chars: list[int],
-    unreadable: list[int],
-    options: dict[str, Any],
-    document: ParsedDocument,
-) -> None:
-    """Read pages with OCR as ``parse.ocr`` says, replacing their (missing) text-layer elements in ``pages``."""
+def _selected_pages(options: dict[str, Any], count: int) -> list[int]:
+    """Page indexes to parse: every page, or those ``parse.pages`` names (validated when the pipeline was saved)."""
+    wanted = options.get("pages") or ""
+    if not wanted:
+        return list(range(count))
+    return [number - 1 for number in parse_page_range(wanted).pages(count)]
+
+
+def _ocr(pdf: pdfium.PdfDocument, reader: PageReader, options: dict[str, Any], document: ParsedDocument) -> None:
+    """Read pages with OCR as ``parse.ocr`` says, replacing their (missing) text layer in ``reader``."""
     mode = options.get("ocr", "auto")
-    count = len(pages)
-    skipped = set(unreadable)
-    readable = [index for index in range(count) if index + 1 not in skipped]
-    without_text = [index for index in readable if chars[index] < EMPTY_PAGE_CHARS]
+    count = len(reader.chars)
+    skipped = {number - 1 for number in reader.unreadable}
+    readable = [index for index in sorted(reader.chars) if index not in skipped]
+    without_text = [index for index in readable if reader.chars[index] < EMPTY_PAGE_CHARS]
     if mode == "never":
         if without_text:
             document.warnings.append(
@@ -154,10 +149,11 @@ def _ocr(
         for index in wanted:
             rendered = _render(pdf, index)
             if rendered is not None:
-                for done in pool.submit(index, *rendered):
-                    _use_ocr(done, pages, chars, stats)
+                image, dpi = rendered
+                for done in pool.submit(reader.ocr_key(index, image, dpi), image, dpi):
+                    reader.use_ocr(done, stats)
         for done in pool.drain():
-            _use_ocr(done, pages, chars, stats)
+            reader.use_ocr(done, stats)
     document.signals.update(stats.signals())
     if stats.failed:
         document.warnings.append(
@@ -188,38 +184,6 @@ def _render(pdf: pdfium.PdfDocument, index: int) -> tuple[Image.Image, int] | No
     if is_blank(image):
         return None
     return image, round(72 * scale)
-
-
-def _use_ocr(done: tuple[int, OcrResult], pages: list[list[Element]], chars: list[int], stats: OcrStats) -> None:
-    index, result = done
-    if isinstance(result, Exception):
-        stats.fail(index + 1, result)
-        return
-    stats.add(result)
-    blocks = ocr_blocks(result.paragraphs)
-    visible = sum(len(word) for _, text in blocks for word in text.split())
-    if visible == 0 and chars[index] >= EMPTY_PAGE_CHARS:
-        return  # parse.ocr = always on a page OCR could not read: keep its text layer
-    pages[index] = [Element(kind, text, page=index + 1) for kind, text in blocks]
-    chars[index] = visible
-
-
-def _page_text(pdf: pdfium.PdfDocument, index: int) -> str | None:
-    """The page's cleaned text, or None when PDFium cannot load the page. Closes what it opens at once."""
-    try:
-        page = pdf[index]
-    except pdfium.PdfiumError:
-        return None
-    try:
-        textpage = page.get_textpage()
-        try:
-            return clean_page_text(textpage.get_text_range())
-        finally:
-            textpage.close()
-    except pdfium.PdfiumError:
-        return None
-    finally:
-        page.close()
 
 
 def _page_list(numbers: list[int], limit: int = 10) -> str:

@@ -1,9 +1,14 @@
-"""XLSX and XLSM with openpyxl in read-only mode: rows are streamed, so memory follows the cells kept, not the file.
+"""XLSX and XLSM: openpyxl (read-only) for the workbook, each sheet's XML streamed here, keeping only cells with values.
 
-Per sheet, in workbook order: a level-1 heading with the sheet's name, then one table holding the sheet's used range
-(fully empty rows dropped, empty leading and trailing columns trimmed). Elements and tables carry the sheet's number
-as their ``page``. Values are the cached results (``data_only``): a formula never calculated by a spreadsheet
+Per sheet, in workbook order: a level-1 heading with the sheet's name, then one table holding the cells that hold
+values (fully empty rows dropped, empty leading and trailing columns trimmed). Elements and tables carry the sheet's
+number as their ``page``. Values are the cached results (``data_only``): a formula never calculated by a spreadsheet
 program has none. Number formats (percent, currency, thousands separators) are not applied: the raw value is given.
+
+The declared range (``<dimension ref="A1:XFD1048576"/>``), formatted but empty rows and cells, and gaps in the row
+numbers cost nothing beyond reading their XML: ``max_cells`` counts the cells of the tables given, so a workbook
+formatted down to row 1,048,576 that holds forty values is forty cells, and one that holds two million values is
+refused.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from xml.etree.ElementTree import ParseError
 import openpyxl
 from lxml import etree
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._reader import CELL_TAG, ROW_TAG, WorkSheetParser
 
 from webapp.pipeline.base import Parser
 from webapp.pipeline.detect import XLSM, XLSX
@@ -78,7 +83,7 @@ def _read_workbook(path: Path, max_cells: int, tables: bool) -> ParsedDocument:
         try:
             budget = CellBudget(max_cells)
             for number, sheet in enumerate(workbook.worksheets, start=1):
-                _add_sheet(document, sheet, number, budget, tables)
+                _add_sheet(document, workbook, sheet, number, budget, tables)
             names = [sheet.title for sheet in workbook.worksheets]
             hidden = [sheet.title for sheet in workbook.worksheets if sheet.sheet_state != "visible"]
         finally:
@@ -97,17 +102,17 @@ class CellBudget:
         self.used = 0
 
     def spend(self, cells: int) -> None:
-        self.used += max(cells, 1)  # a run of missing rows costs a step each
+        self.used += max(cells, 1)  # a run of missing rows costs a step each (ODF)
         if self.used > self.limit:
             raise LimitExceededError(f"the document has more than {self.limit:,} table cells (limit max_cells)")
 
 
-def _add_sheet(document: ParsedDocument, sheet: Any, number: int, budget: CellBudget, tables: bool) -> None:
+def _add_sheet(
+    document: ParsedDocument, workbook: Any, sheet: Any, number: int, budget: CellBudget, tables: bool
+) -> None:
     document.elements.append(Element("heading", sheet.title, page=number, level=1))
-    # The declared dimension may be stale or hostile (A1:XFD1048576): rows are taken as wide as their own cells.
-    sheet.reset_dimensions()
     try:
-        rows = used_range(_text_rows(sheet.iter_rows(values_only=True), budget))
+        rows = _grid(_value_rows(workbook, sheet, budget), budget)
     except _ERRORS as exc:
         raise CorruptFileError(f"sheet {sheet.title!r} cannot be read: {_reason(exc)}") from None
     if not rows:
@@ -121,17 +126,73 @@ def _add_sheet(document: ParsedDocument, sheet: Any, number: int, budget: CellBu
             document.elements.append(Element("paragraph", "\t".join(cell for cell in row if cell), page=number))
 
 
-def _text_rows(rows: Iterable[tuple[Any, ...]], budget: CellBudget) -> list[list[str]]:
-    """Non-empty rows as cell texts, trailing empty cells dropped."""
-    kept: list[list[str]] = []
-    for values in rows:
-        budget.spend(len(values))
-        cells = [cell_text(value) for value in values]
-        while cells and not cells[-1]:
-            cells.pop()
-        if cells:
-            kept.append(cells)
-    return kept
+def _value_rows(workbook: Any, sheet: Any, budget: CellBudget) -> list[dict[int, str]]:
+    """The sheet's rows that hold a value, in row order, as {column number: text}; each value is spent.
+
+    The sheet's XML is read here, not with ``iter_rows``: that steps through every missing row number and keeps
+    the attributes of every formatted row, so a sheet formatted down to row 1,048,576 cost ~10 s and ~400 MB
+    for nothing. openpyxl's own cell parser still turns each value into Python (shared strings, dates, errors);
+    ``sheet._get_source`` and the workbook's date formats are what its ``iter_rows`` uses (openpyxl is pinned).
+    """
+    parser = WorkSheetParser(
+        None,
+        sheet._shared_strings,
+        data_only=True,
+        epoch=workbook.epoch,
+        date_formats=workbook._date_formats,
+        timedelta_formats=workbook._timedelta_formats,
+    )
+    numbered: list[tuple[int, dict[int, str]]] = []
+    with sheet._get_source() as stream:
+        for _, row in etree.iterparse(stream, tag=ROW_TAG, resolve_entities=False, no_network=True):
+            parser.row_counter = _row_number(row.get("r"), parser.row_counter)
+            cells = _row_values(parser, row) if len(row) else None
+            # Memory stays flat however many rows: the row and the (already cleared) ones before it go.
+            row.clear()
+            while row.getprevious() is not None:
+                del row.getparent()[0]
+            if cells:
+                budget.spend(len(cells))
+                numbered.append((parser.row_counter, cells))
+    numbered.sort(key=lambda pair: pair[0])  # rows written out of order are shown in order
+    return [cells for _, cells in numbered]
+
+
+def _row_number(attribute: str | None, previous: int) -> int:
+    if attribute is None:
+        return previous + 1
+    try:
+        return int(attribute)
+    except ValueError:
+        return int(float(attribute))  # "12.0", as some writers put it; anything else is a damaged sheet
+
+
+def _row_values(parser: WorkSheetParser, row: Any) -> dict[int, str]:
+    parser.col_counter = 0
+    cells: dict[int, str] = {}
+    for cell in row.iterchildren(CELL_TAG):
+        if not len(cell):  # formatted, no value (a value is a <v> or an <is> child)
+            if cell.get("r") is None:
+                parser.col_counter += 1
+            continue
+        parsed = parser.parse_cell(cell)
+        text = cell_text(parsed["value"])
+        if text:
+            cells[parsed["column"]] = text
+    return cells
+
+
+def _grid(rows: list[dict[int, str]], budget: CellBudget) -> list[list[str]]:
+    """The rows as one table from the first to the last column holding a value; its empty cells are spent."""
+    if not rows:
+        return []
+    lead = min(min(cells) for cells in rows)
+    width = max(max(cells) for cells in rows) - lead + 1
+    # Checked before the grid is built: one value in column XFD must not make every row 16,384 cells wide.
+    padding = len(rows) * width - sum(len(cells) for cells in rows)
+    if padding:
+        budget.spend(padding)
+    return [[cells.get(lead + offset, "") for offset in range(width)] for cells in rows]
 
 
 def used_range(rows: list[list[str]]) -> list[list[str]]:

@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 from webapp.pipeline.base import Option, Stage, StageContext
-from webapp.pipeline.document import ParsedDocument
+from webapp.pipeline.document import ParsedDocument, assign_ids
 from webapp.pipeline.errors import EmptyDocumentError
 from webapp.pipeline.ocr import DEFAULT_MAX_PAGES, check_languages
+from webapp.pipeline.pagerange import check_page_range
 from webapp.pipeline.registry import parser_for
 
 DEFAULT_TIMEOUT_SECONDS = 300
@@ -33,7 +34,23 @@ class ParseStage(Stage):
             int, DEFAULT_MAX_PAGES, minimum=1, maximum=5000, help="Pages read with OCR at most per document."
         ),
         "max_pages": Option(int, 5000, minimum=1, maximum=100000, help="Pages beyond this fail the job."),
-        "tables": Option(bool, True, help="Extract tables (best effort for PDF)."),
+        "tables": Option(
+            bool, True, help="Detect tables: with rows and header rows; in PDFs and scans from the page layout."
+        ),
+        "pages": Option(
+            str, "", validator=check_page_range, help='Pages to parse, e.g. "1-3,7" or "5-"; empty: every page.'
+        ),
+        "furniture": Option(
+            str,
+            "drop",
+            choices=("drop", "keep"),
+            help="Running page headers and footers: drop (left out of text and Markdown, kept as elements) or keep.",
+        ),
+        "layout": Option(
+            bool,
+            True,
+            help="Layout analysis for PDFs and scans: headings, reading order, tables, page furniture, boxes.",
+        ),
         "timeout_seconds": Option(
             int, DEFAULT_TIMEOUT_SECONDS, minimum=1, maximum=3600, help="Wall-clock limit for processing a document."
         ),
@@ -48,6 +65,8 @@ class ParseStage(Stage):
         document = parser.parse(ctx.source, ctx.detection, ctx.stage_options(self.name))
         document.metadata.setdefault("mime_type", ctx.detection.mime_type)
         document.metadata.setdefault("parser", parser.name)
+        # Ids now, so every stage after parse (enrich, chunk, output) sees the same elements and tables.
+        assign_ids(document)
         ctx.document = document
         if document.signals.get("ocr_available") is False and ctx.stage_options("output").get("fail_on_empty", True):
             _fail_without_ocr(document)

@@ -1,0 +1,194 @@
+"""Layout analysis of a whole document, one page at a time: tables, reading order and blocks per page, then page
+furniture, headings and tables continued across pages over the document.
+
+Pages are added one by one and reduced at once to ``Item``s (text, box, style), so a 1,000-page PDF never holds
+more than one page's words.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from webapp.pipeline.document import Element, Page, Table
+from webapp.pipeline.layout.blocks import Block, build_blocks
+from webapp.pipeline.layout.continued import join_continued_tables
+from webapp.pipeline.layout.furniture import ZONE_SHARE, mark_furniture, rejoin_zone_items
+from webapp.pipeline.layout.headings import mark_headings
+from webapp.pipeline.layout.lines import page_lines
+from webapp.pipeline.layout.model import Item, Line, PageInput, PageTable
+from webapp.pipeline.layout.order import reading_order
+from webapp.pipeline.layout.tables import find_tables
+
+log = logging.getLogger(__name__)
+
+# Bands at each end of a page that may hold running headers and footers.
+ZONE_BANDS = 2
+
+
+@dataclass(slots=True)
+class Analysis:
+    elements: list[Element] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class DocumentLayout:
+    """Feed pages with ``add_page`` (in any order: OCR pages arrive late); ``finish`` gives elements and tables.
+
+    ``add_plain_page`` takes a page whose layout could not be analysed (it failed or ran out of time): its blocks
+    keep their text and page, without boxes, and take no part in the document-wide passes.
+    """
+
+    def __init__(self, *, tables: bool = True) -> None:
+        self.find_tables = tables
+        self.items: dict[int, list[Item]] = {}
+        self.plain: dict[int, list[Element]] = {}
+        self.pages: dict[int, Page] = {}
+        self.table_failures: list[int] = []
+
+    def add_page(self, page: PageInput) -> None:
+        self.pages[page.number] = Page(page.number, page.width, page.height, page.rotation, page.source)
+        self.plain.pop(page.number, None)
+        self.items[page.number] = analyse_page(page, self.find_tables, self.table_failures)
+
+    def add_plain_page(self, page: Page, elements: list[Element]) -> None:
+        self.pages[page.number] = page
+        self.items.pop(page.number, None)
+        self.plain[page.number] = elements
+
+    def finish(self) -> Analysis:
+        numbers = sorted(self.pages)
+        analysis = Analysis(pages=[self.pages[number] for number in numbers])
+        if self.table_failures:
+            pages = ", ".join(str(number) for number in sorted(self.table_failures)[:10])
+            analysis.warnings.append(f"table detection failed on {len(self.table_failures)} pages ({pages})")
+        items = [item for number in numbers for item in self.items.get(number, [])]
+        if items:
+            mark_furniture(items, len(self.items))
+            items = rejoin_zone_items(items)
+            mark_headings(items, self.pages[numbers[0]].height)
+            items = join_continued_tables(items)
+        analysis.elements, analysis.tables = to_elements(items, self.plain)
+        return analysis
+
+
+def analyse_pages(pages: Iterable[PageInput], options: dict[str, object] | None = None) -> Analysis:
+    """The whole analysis for pages already in hand (images, OCR pages); PDFs feed ``DocumentLayout`` directly."""
+    layout = DocumentLayout(tables=bool((options or {}).get("tables", True)))
+    for page in pages:
+        layout.add_page(page)
+    return layout.finish()
+
+
+def analyse_page(page: PageInput, tables: bool, failures: list[int]) -> list[Item]:
+    """One page's items in reading order: blocks of prose and the tables between them."""
+    lines = page_lines(page.words)
+    if not lines:
+        return []
+    found: list[PageTable] = []
+    if tables:
+        try:
+            found = find_tables(page, lines)
+        except Exception:  # a table finder bug must never cost the page its text
+            log.exception("table detection failed on page %d", page.number)
+            failures.append(page.number)
+    prose = [line for line in lines if not _inside_any(line, found)] if found else lines
+    zones = _zones(prose, page.height)
+    size = _median_size(prose) if prose else 10.0
+    boxes = [(line.x0, line.y0, line.x1, line.y1) for line in prose] + [table.bbox for table in found]
+    order = reading_order(boxes, min_gutter=max(size, 6.0))
+    items: list[Item] = []
+    run: list[Line] = []
+    run_zones: dict[int, str] = {}
+    for index in order:
+        if index < len(prose):
+            if index in zones:
+                run_zones[len(run)] = zones[index]
+            run.append(prose[index])
+            continue
+        items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones)))
+        run, run_zones = [], {}
+        table = found[index - len(prose)]
+        items.append(Item("table", "", page.number, table.bbox, table=table))
+    items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones)))
+    return items
+
+
+def _inside_any(line: Line, tables: list[PageTable]) -> bool:
+    cx, cy = (line.x0 + line.x1) / 2, (line.y0 + line.y1) / 2
+    return any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in (table.bbox for table in tables))
+
+
+def _zones(lines: list[Line], height: float) -> dict[int, str]:
+    """Indexes of the lines that may be running headers or footers: the first and last band of the page within
+    ``ZONE_SHARE`` of its edge, and the second band within two thirds of that."""
+    bands = sorted({round(line.y0) for line in lines})
+    zones: dict[int, str] = {}
+    for index, line in enumerate(lines):
+        band = round(line.y0)
+        if band in bands[:ZONE_BANDS]:
+            share = ZONE_SHARE if band == bands[0] else ZONE_SHARE * 2 / 3
+            if line.y1 <= share * height:
+                zones[index] = "top"
+                continue
+        if band in bands[-ZONE_BANDS:]:
+            share = ZONE_SHARE if band == bands[-1] else ZONE_SHARE * 2 / 3
+            if line.y0 >= (1 - share) * height:
+                zones[index] = "bottom"
+    return zones
+
+
+def _median_size(lines: list[Line]) -> float:
+    sizes = sorted(line.size for line in lines)
+    return sizes[len(sizes) // 2]
+
+
+def _blocks_to_items(blocks: list[Block]) -> list[Item]:
+    return [
+        Item(
+            block.kind,
+            block.text,
+            block.page,
+            block.bbox,
+            size=block.size,
+            bold=block.bold,
+            lines=len(block.lines),
+            zone=block.zone,
+        )
+        for block in blocks
+        if block.text.strip()
+    ]
+
+
+def to_elements(items: list[Item], plain: dict[int, list[Element]]) -> tuple[list[Element], list[Table]]:
+    """Document-model elements in reading order, page furniture first and last on its page, a break between pages."""
+    elements: list[Element] = []
+    tables: list[Table] = []
+    by_page: dict[int, list[Item]] = {}
+    for item in items:
+        by_page.setdefault(item.page, []).append(item)
+    for position, number in enumerate(sorted({*by_page, *plain})):
+        if position:
+            elements.append(Element("page_break", "", page=number))
+        if number in plain:
+            elements.extend(plain[number])
+            continue
+        page_items = by_page[number]
+        headers = [item for item in page_items if item.kind == "page_header"]
+        footers = [item for item in page_items if item.kind == "page_footer"]
+        body = [item for item in page_items if item.kind not in ("page_header", "page_footer")]
+        for item in headers + body + footers:
+            elements.append(_element(item, tables))
+    return elements, tables
+
+
+def _element(item: Item, tables: list[Table]) -> Element:
+    if item.table is not None:
+        table = item.table
+        pages = item.pages or [item.page]
+        tables.append(Table(table.rows, page=item.page, header_rows=table.header_rows, bbox=table.bbox, pages=pages))
+        return Element("table", "", page=item.page, table_index=len(tables) - 1, bbox=table.bbox)
+    return Element(item.kind, item.text, page=item.page, level=item.level, bbox=item.bbox)

@@ -1,0 +1,142 @@
+"""Lines in reading order -> blocks: paragraphs and list items, each with its box and its type style.
+
+A block ends where the next line is not its continuation: a larger vertical gap than the page's usual line gap, a
+change of font size or weight, no horizontal overlap (another column), a bullet, or a short line that ends a
+sentence. Headings and page furniture are decided later, over the whole document (``headings``, ``furniture``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from statistics import median
+
+from webapp.pipeline.layout.model import Line
+
+_BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–—➢➤►▶✓✔])\s*$|^([•◦▪▫■□●○‣⁃∙·➢➤►▶✓✔])\s*\S")
+_ORDERED = re.compile(r"^(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|\([ivx]{1,4}\))$")
+_SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
+
+
+@dataclass(slots=True)
+class Block:
+    lines: list[Line]
+    page: int
+    kind: str = "paragraph"
+    # "top" or "bottom" when the block is in the page's margin zone and may be a running header or footer.
+    zone: str = ""
+    # Heading level once decided (1 = top).
+    level: int | None = None
+    bbox: tuple[float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0))
+
+    @property
+    def size(self) -> float:
+        return self.lines[0].size
+
+    @property
+    def bold(self) -> bool:
+        return all(line.bold for line in self.lines)
+
+    @property
+    def text(self) -> str:
+        return join_lines([line.text for line in self.lines])
+
+    def add(self, line: Line) -> None:
+        self.lines.append(line)
+        x0, y0, x1, y1 = self.bbox
+        self.bbox = (min(x0, line.x0), min(y0, line.y0), max(x1, line.x1), max(y1, line.y1))
+
+
+def new_block(line: Line, page: int, zone: str = "") -> Block:
+    block = Block([line], page, zone=zone, bbox=(line.x0, line.y0, line.x1, line.y1))
+    _mark_list_item(block)
+    return block
+
+
+def build_blocks(lines: list[Line], page: int, zones: dict[int, str]) -> list[Block]:
+    """Group ``lines`` (in reading order) into blocks; ``zones`` marks lines (by index) in the margin zones."""
+    usual_gap = _usual_gap(lines)
+    blocks: list[Block] = []
+    current: Block | None = None
+    for index, line in enumerate(lines):
+        zone = zones.get(index, "")
+        if current is not None and not zone and not current.zone and _continues(current, line, usual_gap):
+            current.add(line)
+            continue
+        current = new_block(line, page, zone)
+        blocks.append(current)
+    for block in blocks:
+        if block.kind == "list_item":
+            _strip_marker(block)
+    return blocks
+
+
+def join_lines(texts: list[str]) -> str:
+    text = texts[0] if texts else ""
+    for line in texts[1:]:
+        # A hyphen left at a line end before a lower-case word is kept, without a space ("state-of-the-art").
+        text = text + line if text.endswith("-") and line[:1].islower() else text + " " + line
+    return text
+
+
+def _usual_gap(lines: list[Line]) -> float:
+    """The page's typical gap between a line and the next one of the same paragraph."""
+    gaps = []
+    for previous, line in zip(lines, lines[1:], strict=False):
+        gap = line.y0 - previous.y1
+        if 0 <= gap < 1.5 * previous.size and abs(line.size - previous.size) < 0.5 and _overlap(previous, line) > 0:
+            gaps.append(gap)
+    return median(gaps) if gaps else 0.3 * (lines[0].size if lines else 10.0)
+
+
+def _overlap(a: Line, b: Line) -> float:
+    return min(a.x1, b.x1) - max(a.x0, b.x0)
+
+
+def _continues(block: Block, line: Line, usual_gap: float) -> bool:
+    previous = block.lines[-1]
+    size = previous.size
+    if _same_band(previous, line):
+        # Split apart by a wide space on one baseline: "5.1   Hyper Parameter Optimization", "Table 1.  HPO ...".
+        return 0 <= line.x0 - previous.x1 <= 3 * size and abs(line.size - size) <= 0.6
+    gap = line.y0 - previous.y1
+    if gap < -0.3 * size or gap > usual_gap + 0.45 * size:
+        return False
+    if abs(line.size - size) > max(0.6, 0.08 * size) or line.bold != previous.bold:
+        return False
+    if _overlap(block.lines[-1], line) <= 0 or _starts_item(line):
+        return False
+    width = block.bbox[2] - block.bbox[0]
+    if previous.text.endswith(_SENTENCE_END) and previous.x1 - previous.x0 < 0.7 * max(width, line.x1 - line.x0):
+        return False
+    # A first-line indent after a finished sentence starts a paragraph.
+    return not (line.x0 > previous.x0 + 1.2 * size and previous.text.endswith(_SENTENCE_END))
+
+
+def _same_band(a: Line, b: Line) -> bool:
+    overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return overlap >= 0.5 * min(a.height, b.height)
+
+
+def _starts_item(line: Line) -> bool:
+    first = line.words[0].text if line.words else ""
+    return bool(_BULLET.match(first) or (_ORDERED.match(first) and len(line.words) > 1))
+
+
+def _mark_list_item(block: Block) -> None:
+    line = block.lines[0]
+    first = line.words[0].text if line.words else ""
+    # Numbered items keep their number in the text (a reader quotes "step 3"); they only start a new block.
+    if _BULLET.match(first):
+        block.kind = "list_item"
+
+
+def _strip_marker(block: Block) -> None:
+    """The marker is the list's, not the item's text: "• Ship it" -> "Ship it" (Markdown adds its own)."""
+    line = block.lines[0]
+    first = line.words[0]
+    rest = line.words[1:]
+    if len(first.text) > 1 and first.text[1:].strip():
+        rest = [replace(first, text=first.text[1:].lstrip()), *rest]  # "•Ship" glued to its bullet
+    if rest:
+        block.lines[0] = Line(rest, line.x0, line.y0, line.x1, line.y1, line.size, line.bold)

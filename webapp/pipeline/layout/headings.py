@@ -1,0 +1,118 @@
+"""Headings and the title, decided over the whole document from the blocks' font size and weight.
+
+The body style is the size (and weight) most characters are set in. A short block set clearly larger, or bold
+where the body is not, is a heading. Levels come from ranking the heading styles, largest and boldest first; where
+headings are numbered ("2.1 Start-up"), the numbering's depth wins, and unnumbered headings of a numbered style
+take that style's depth. The title is the largest short block in the top half of page 1, when it is larger than
+every heading.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from webapp.pipeline.layout.model import Item
+
+LARGER = 1.12
+TITLE_LARGER = 1.3
+MAX_HEADING_CHARS = 160
+MAX_HEADING_LINES = 3
+_NUMBERED = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,5})|([A-Z](?:\.\d{1,2}){1,5}))\.?\s+\S")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def mark_headings(items: list[Item], first_page_height: float) -> None:
+    """Turn heading-like paragraphs into headings (with levels) and the title; ``items`` in document order."""
+    prose = [item for item in items if item.kind in ("paragraph", "list_item")]
+    if not prose:
+        return
+    body_size, body_bold = _body_style(prose)
+    candidates = [item for item in prose if _is_heading(item, body_size, body_bold)]
+    if not candidates:
+        return
+    title = _title(items, candidates, body_size, first_page_height)
+    headings = [item for item in candidates if item is not title]
+    if not headings:
+        return
+    for item in headings:
+        item.kind = "heading"
+    _levels(headings)
+
+
+def _body_style(prose: list[Item]) -> tuple[float, bool]:
+    sizes: Counter[float] = Counter()
+    bold_chars = 0
+    chars = 0
+    for item in prose:
+        weight = len(item.text)
+        sizes[round(item.size * 2) / 2] += weight
+        chars += weight
+        bold_chars += weight if item.bold else 0
+    return sizes.most_common(1)[0][0], bold_chars > chars / 2
+
+
+def _is_heading(item: Item, body_size: float, body_bold: bool) -> bool:
+    text = item.text.strip()
+    if item.kind != "paragraph" or item.lines > MAX_HEADING_LINES or len(text) > MAX_HEADING_CHARS:
+        return False
+    if len(_LETTER.findall(text)) < 2 or text.endswith((",", ";")):
+        return False
+    larger = item.size >= body_size * LARGER and item.size - body_size >= 1.0
+    if item.size < body_size * 0.92:
+        return False
+    words = len(text.split())
+    # A sentence is not a heading, whatever its font, unless it is numbered like a section.
+    if text.endswith(".") and words > 8 and not _NUMBERED.match(text):
+        return False
+    if larger:
+        return True
+    bolder = item.bold and not body_bold
+    return bolder and item.lines <= 2 and words <= 20
+
+
+def _title(items: list[Item], candidates: list[Item], body_size: float, page_height: float) -> Item | None:
+    if min(item.page for item in items) != 1:
+        return None  # page 1 was not parsed (parse.pages): its title is not ours to guess
+    on_first = [item for item in candidates if item.page == 1 and item.bbox[1] < page_height / 2]
+    if not on_first:
+        return None
+    title = max(on_first, key=lambda item: item.size)
+    others = [item.size for item in candidates if item is not title]
+    if title.size < body_size * TITLE_LARGER or (others and title.size <= max(others)):
+        return None
+    title.kind = "title"
+    title.level = None
+    return title
+
+
+def _levels(headings: list[Item]) -> None:
+    styles = sorted({_style(item) for item in headings}, key=lambda style: (-style[0], not style[1]))
+    rank = {style: index + 1 for index, style in enumerate(styles)}
+    depths: dict[tuple[float, bool], Counter[int]] = {}
+    for item in headings:
+        depth = _depth(item.text)
+        if depth:
+            depths.setdefault(_style(item), Counter())[depth] += 1
+    numbered_share = sum(sum(counter.values()) for counter in depths.values()) / len(headings)
+    for item in headings:
+        depth = _depth(item.text)
+        if numbered_share >= 0.5 and depth:
+            item.level = depth
+        elif numbered_share >= 0.5 and _style(item) in depths:
+            item.level = depths[_style(item)].most_common(1)[0][0]
+        else:
+            item.level = rank[_style(item)]
+        item.level = min(max(item.level, 1), 6)
+
+
+def _style(item: Item) -> tuple[float, bool]:
+    return round(item.size * 2) / 2, item.bold
+
+
+def _depth(text: str) -> int:
+    match = _NUMBERED.match(text.strip())
+    if not match:
+        return 0
+    number = match.group(1) or match.group(2)
+    return number.count(".") + 1
