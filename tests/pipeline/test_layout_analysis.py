@@ -174,3 +174,12 @@ def test_a_paragraph_starting_in_the_top_margin_stays_one_paragraph():
         "Text about apples and pears starts at the very top of this page and ends below it (apples and pears).",
         "Text about rivers and hills starts at the very top of this page and ends below it (rivers and hills).",
     ]
+
+
+def test_a_word_broken_at_the_line_end_is_joined_whole():
+    """PDFium reports "experi|ence" split by a soft hyphen as two words, the first flagged ``hyphenated``."""
+    page = Page(1)
+    _paragraph(page, ["The result of the experi", "ence was clear to everyone who watched it."])
+    broken = next(word for word in page.input.words if word.text == "experi")
+    broken.hyphenated = True
+    assert _texts([page.input], "paragraph") == ["The result of the experience was clear to everyone who watched it."]

@@ -209,12 +209,24 @@ STATEMENT = [
 ]
 
 
-def draw_financial(page: FixturePage, top: float) -> float:
-    """Header of years under a heading that spans both columns and a statement below; returns the bottom."""
+def draw_financial(page: FixturePage, top: float, underlines: bool = False) -> float:
+    """Header of years under a heading that spans both columns and a statement below; returns the bottom.
+    With ``underlines``: the heading underlined in one piece per column, figures above totals underlined."""
     page.text_center(440, top + 7, "Three Months Ended", 8, bold=True)
     page.text_right(380, top + 18, "2022", 8, bold=True)
     page.text_right(500, top + 18, "2021", 8, bold=True)
-    return draw_statement(page, 72, top + 26, [380, 500], STATEMENT) + 3
+    bottom = draw_statement(page, 72, top + 26, [380, 500], STATEMENT) + 3
+    if underlines:
+        page.hline(290, 382, top + 9.5)
+        page.hline(388, 502, top + 9.5)
+        for row in (2, 3):  # under "Services" and doubled under "Total net sales"
+            y = top + 26 + (row + 0.75) * 1.35 * 9
+            page.hline(330, 382, y)
+            page.hline(450, 502, y)
+            if row == 3:
+                page.hline(330, 382, y + 2)
+                page.hline(450, 502, y + 2)
+    return bottom
 
 
 def test_financial_statement_keeps_dollar_signs_with_their_figures() -> None:
@@ -236,6 +248,41 @@ def test_financial_statement_keeps_dollar_signs_with_their_figures() -> None:
     assert table.header_rows == 2
     inside = words_inside(page, table.bbox)
     assert "committee" not in inside and "outlook" not in inside
+
+
+def test_underlines_in_a_statement_widen_its_heading_and_make_no_table_of_their_own() -> None:
+    page = FixturePage()
+    draw_financial(page, 150, underlines=True)
+
+    [table] = tables_of(page)
+
+    assert table.kind == "aligned"
+    assert table.rows[:3] == [
+        ["", "Three Months Ended", "Three Months Ended"],
+        ["", "2022", "2021"],
+        ["Net sales:", "", ""],
+    ]
+    assert table.rows[4] == ["Services", "120,410", "98,200"]
+
+
+def test_figures_set_closer_than_a_gap_are_still_separate_cells() -> None:
+    """GIVEN a statement whose columns sit so close that "(3) $" reads as one line of text."""
+    page = FixturePage()
+    rows = [["Cash", "$ 9,977", "$ (3)", "$ 9,974"], ["Bonds", "1,204", "(12)", "1,192"], ["Notes", "310", "—", "310"]]
+    edges = [340.0, 385.0, 430.0]
+    baseline = 100.0
+    for row in rows:
+        page.text(72, baseline, row[0], 9)
+        for column, cell in enumerate(row[1:]):
+            figure = cell.removeprefix("$ ")
+            if figure != cell:  # the "$" right after the figure before it: "(3) $"
+                page.text((edges[column - 1] if column else 300.0) + 3.0, baseline, "$", 9)
+            page.text_right(edges[column] + (page.width_of(")", 9) if figure.endswith(")") else 0), baseline, figure, 9)
+        baseline += 12
+
+    [table] = tables_of(page)
+
+    assert table.rows == rows
 
 
 def test_aligned_table_box_leaves_out_the_prose_above_and_below() -> None:
@@ -367,6 +414,133 @@ def test_a_framed_box_is_not_a_table() -> None:
     page.vline(490, 100, 180)
 
     assert tables_of(page) == []
+
+
+def test_a_table_of_contents_without_leaders_is_not_a_table() -> None:
+    page = FixturePage()
+    baseline = 100.0
+    for title, number in [("Introduction", "1"), ("Methods", "7"), ("Results", "15"), ("Discussion", "28")]:
+        page.text(72, baseline, title, 10)
+        page.text_right(520, baseline, number, 10)
+        baseline += 14
+
+    assert tables_of(page) == []
+
+
+def test_a_charts_tick_labels_are_not_a_table() -> None:
+    page = FixturePage()
+    page.hline(100, 400, 300)
+    page.vline(100, 100, 300)
+    for index, value in enumerate(["100", "75", "50", "25"]):
+        page.text_right(95, 103 + index * 50, value, 8)
+    for index, value in enumerate(["0", "10", "20", "30", "40", "50"]):
+        page.text(100 + index * 60, 312, value, 8)
+    page.text(250, 200, "3.2", 8)
+    page.text(330, 150, "4.8", 8)
+
+    assert tables_of(page) == []
+
+
+def test_a_numbered_listing_between_rules_is_not_a_table() -> None:
+    """GIVEN pseudo-code set like a booktabs table: rule, caption, rule, numbered lines, rule."""
+    page = FixturePage()
+    page.hline(72, 380, 100)
+    page.text(74, 110, "Algorithm 1 Predict(tree, x)", 9, bold=True)
+    page.hline(72, 380, 114)
+    for number, code in enumerate(["if tree is a leaf then", "return its label", "else", "recurse on x"], 1):
+        page.text(74, 114 + 12 * number, f"{number}:", 9)
+        page.text(100, 114 + 12 * number, code, 9)
+    page.hline(72, 380, 170)
+
+    assert tables_of(page) == []
+
+
+def test_a_pages_header_and_footer_rules_do_not_frame_a_table() -> None:
+    """GIVEN a manual page: running header rule, margin headings beside numbered paragraphs, footer rule."""
+    page = FixturePage()
+    page.text(72, 60, "Chapter 3 Command Codes", 12)
+    page.hline(72, 540, 66)
+    top = 80.0
+    for heading, paragraphs in [("3.1 Scope", 3), ("3.2 Purpose", 2), ("3.3 Audience", 2)]:
+        page.text(72, top + 8, heading, 9, bold=True)
+        for number in range(1, paragraphs + 1):
+            page.text(200, top + 8, f"({number})", 9)
+            top = page.paragraph(225, top, 310, LOREM, 9) + 12
+    page.hline(72, 540, 740)
+    page.text(72, 752, "Internal manual", 8)
+
+    assert tables_of(page) == []
+
+
+def test_a_word_run_together_across_cell_borders_is_cut_at_them() -> None:
+    """GIVEN a text layer that gives the marks "X" of two cells as one word "XX" spanning a column between."""
+    page = FixturePage()
+    xs = [72, 250, 280, 310, 340]
+    ys = [100, 115, 130, 145]
+    rows = [["Action", "A", "B", "C"], ["Read", "X", "", "X"], ["Write", "X", "X", "X"]]
+    for y in ys:
+        page.hline(xs[0], xs[-1], y)
+    for x in xs:
+        page.vline(x, ys[0], ys[-1])
+    for r, row in enumerate(rows):
+        page.text(76, ys[r] + 11, row[0], 9)
+        for c in (1, 2, 3):
+            page.text_center((xs[c] + xs[c + 1]) / 2, ys[r] + 11, row[c], 9)
+    data = page.page_input()
+    # What a text layer without spaces between far-apart glyphs gives: "X" and "X" of row 2 as one word.
+    first, last = [w for w in data.words if w.text == "X" and w.y0 < 130]
+    data.words = [w for w in data.words if w not in (first, last)]
+    data.words.append(Word("XX", first.x0, first.y0, last.x1, last.y1, 9.0))
+
+    [table] = tables_of(data)
+
+    assert table.rows == rows
+
+
+def test_header_words_in_separate_columns_stay_separate_when_the_border_between_is_not_drawn() -> None:
+    """GIVEN a shaded header row drawn without the column borders (only around it), body rows fully ruled."""
+    page = FixturePage()
+    xs = [72, 200, 330]
+    ys = [100, 115, 130, 145]
+    page.hline(xs[0], xs[-1], ys[0])
+    for y in ys[1:]:
+        page.hline(xs[0], xs[-1], y)
+    page.vline(xs[0], ys[0], ys[-1])
+    page.vline(xs[-1], ys[0], ys[-1])
+    page.vline(xs[1], ys[1], ys[-1])
+    rows = [["RESOURCE", "LOCATION"], ["Guide", "In the box"], ["Drivers", "On the web"]]
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            page.text(xs[c] + 4, ys[r] + 11, text, 9, bold=r == 0)
+
+    [table] = tables_of(page)
+
+    assert table.rows == rows
+    assert table.header_rows == 1
+
+
+def test_rotated_column_headings_read_bottom_to_top() -> None:
+    page = FixturePage()
+    xs = [72, 250, 280, 310]
+    ys = [100, 150, 165, 180, 195, 210]
+    for y in ys:
+        page.hline(xs[0], xs[-1], y)
+    for x in xs:
+        page.vline(x, ys[0], ys[-1])
+    page.text(76, 115, "Command", 9, bold=True)
+    # "No Authority" set bottom to top: "No" lower, "Authority" above it, one column of text.
+    page.words.append(Word("No", 261, 135, 269, 147, 9.0, bold=True))
+    page.words.append(Word("Authority", 261, 103, 269, 132, 9.0, bold=True))
+    page.words.append(Word("Read", 291, 103, 299, 124, 9.0, bold=True))
+    body = [["List the files", "X", ""], ["Drop a table", "", "X"], ["Create a view", "X", "X"], ["Grant", "X", ""]]
+    for r, row in enumerate(body, start=1):
+        page.text(76, ys[r] + 11, row[0], 9)
+        for c in (1, 2):
+            page.text_center((xs[c] + xs[c + 1]) / 2, ys[r] + 11, row[c], 9)
+
+    [table] = tables_of(page)
+
+    assert table.rows == [["Command", "No Authority", "Read"], *body]
 
 
 # --- OCR -------------------------------------------------------------------------------------------------------

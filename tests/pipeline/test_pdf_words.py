@@ -19,8 +19,9 @@ from reportlab.pdfgen.canvas import Canvas
 from tests.pipeline.helpers import corpus
 from webapp.pipeline.layout.model import PageInput, Rule, Word
 from webapp.pipeline.parsers import pdf_words
+from webapp.pipeline.parsers.pdf_rules import MAX_PATHS
 from webapp.pipeline.parsers.pdf_text import clean_page_text
-from webapp.pipeline.parsers.pdf_words import MAX_PATHS, page_input, page_text, read_page
+from webapp.pipeline.parsers.pdf_words import page_input, page_text, read_page
 
 WIDTH, HEIGHT = 400.0, 600.0
 # Embedded TrueType (reportlab ships Bitstream Vera): PDFium's loose boxes then use the font's own ascent and

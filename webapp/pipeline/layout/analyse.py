@@ -157,6 +157,7 @@ def _blocks_to_items(blocks: list[Block]) -> list[Item]:
             bold=block.bold,
             lines=len(block.lines),
             zone=block.zone,
+            broken_end=bool(block.lines[-1].words) and block.lines[-1].words[-1].hyphenated,
         )
         for block in blocks
         if block.text.strip()

@@ -39,7 +39,9 @@ class Block:
 
     @property
     def text(self) -> str:
-        return join_lines([line.text for line in self.lines])
+        # A word PDFium found broken at the line end ("experi-" + "ence", its hyphen soft) is joined back whole.
+        broken = [bool(line.words) and line.words[-1].hyphenated for line in self.lines]
+        return join_lines([line.text for line in self.lines], broken)
 
     def add(self, line: Line) -> None:
         self.lines.append(line)
@@ -71,11 +73,17 @@ def build_blocks(lines: list[Line], page: int, zones: dict[int, str]) -> list[Bl
     return blocks
 
 
-def join_lines(texts: list[str]) -> str:
+def join_lines(texts: list[str], broken: list[bool] | None = None) -> str:
+    """Lines of one block as one text; ``broken[i]``: line i ends in the first half of a word split at its end."""
     text = texts[0] if texts else ""
-    for line in texts[1:]:
-        # A hyphen left at a line end before a lower-case word is kept, without a space ("state-of-the-art").
-        text = text + line if text.endswith("-") and line[:1].islower() else text + " " + line
+    for index, line in enumerate(texts[1:]):
+        if broken is not None and broken[index]:
+            text = text + line
+        elif text.endswith("-") and line[:1].islower():
+            # A hyphen left at a line end before a lower-case word is kept, without a space ("state-of-the-art").
+            text = text + line
+        else:
+            text = text + " " + line
     return text
 
 

@@ -50,7 +50,8 @@ def rejoin_zone_items(items: list[Item]) -> list[Item]:
     for item in items:
         previous = result[-1] if result else None
         if previous is not None and previous.page == item.page and _joins(previous, item):
-            previous.text = join_lines([previous.text, item.text])
+            previous.text = join_lines([previous.text, item.text], [previous.broken_end])
+            previous.broken_end = item.broken_end
             previous.bbox = _union(previous.bbox, item.bbox)
             previous.lines += item.lines
             previous.zone = ""

@@ -116,3 +116,5 @@ class Item:
     table: PageTable | None = None
     # A table joined with its continuation: every page it spans.
     pages: list[int] = field(default_factory=list)
+    # The text ends in the first half of a word broken at the line end (joined without a space when rejoined).
+    broken_end: bool = False

@@ -15,6 +15,7 @@ import re
 
 from webapp.pipeline.layout.model import Line, Word
 from webapp.pipeline.layout.tables_common import (
+    CURRENCY,
     Found,
     Span,
     has_dot_leader,
@@ -193,7 +194,7 @@ def _run_table(bands: list[Band], first: int, last: int, columns: Columns, ocr: 
     widen_headings(heading)
     header = group_records(heading, [], len(columns), size, header=True)
     body = group_records(rows_on(bands[top + head : last + 1], columns), [], len(columns), size)
-    if not _valid(body, len(columns), size, ocr) or mostly_spread(body):
+    if not _valid(body, size, ocr) or mostly_spread(body):
         return None
     box = (min(w.x0 for w in words), min(w.y0 for w in words), max(w.x1 for w in words), max(w.y1 for w in words))
     spans: list[Span] = spans_of(header + body)
@@ -268,24 +269,23 @@ def _header_start(bands: list[Band], first: int, ranges: list[tuple[float, float
     return top
 
 
-def _valid(records: list[list[Row]], ncols: int, size: float, ocr: bool) -> bool:
+def _valid(records: list[list[Row]], size: float, ocr: bool) -> bool:
     full = sum(1 for record in records if len({c for row in record for c in row.occupied()}) >= 2)
     if full < MIN_ROWS:
         return False
-    figures = [c for c in range(ncols) if _figure_column(records, c, size, ocr)]
+    cells: dict[int, list[list[Word]]] = {}
+    for record in records:
+        for row in record:
+            for piece in row.pieces:
+                words = [w for w in piece.words if w.text not in CURRENCY]
+                if piece.right == piece.left + 1 and words:
+                    cells.setdefault(piece.left, []).append(words)
+    figures = sorted(c for c, column in cells.items() if _figure_column(column, size, ocr))
     return bool(figures) and (len(figures) >= 2 or figures[0] > 0)
 
 
-def _figure_column(records: list[list[Row]], column: int, size: float, ocr: bool) -> bool:
+def _figure_column(cells: list[list[Word]], size: float, ocr: bool) -> bool:
     """Mostly figures, at least three, sharing an edge; not a column of equation numbers."""
-    cells: list[list[Word]] = [
-        [w for w in piece.words if w.text not in ("$", "€", "£", "¥")]
-        for record in records
-        for row in record
-        for piece in row.pieces
-        if piece.left == column and piece.right == column + 1
-    ]
-    cells = [words for words in cells if words]
     figures = [words for words in cells if is_numeric(words)]
     if len(figures) < MIN_ROWS or len(figures) < 0.6 * len(cells):
         return False

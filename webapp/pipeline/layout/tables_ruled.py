@@ -116,7 +116,7 @@ def _cells(grid: Grid) -> list[list[int]]:
 def _grid_table(grid: Grid, index: WordIndex) -> Found | None:
     nrows, ncols = len(grid.ys) - 1, len(grid.xs) - 1
     words = index.inside(grid.box)
-    if not _dense(words, grid.box):
+    if not _dense(words, grid):
         return None
     spans, owner = _grid_spans(grid)
     filled = _assign(words, grid, spans, owner)
@@ -133,10 +133,18 @@ def _grid_table(grid: Grid, index: WordIndex) -> Found | None:
     return found
 
 
-def _dense(words: list[Word], box: tuple[float, float, float, float]) -> bool:
-    """Text covering a tenth of the grid at least: a diagram's boxes and arrows hold a few labels only."""
+def _dense(words: list[Word], grid: Grid) -> bool:
+    """Not a diagram's boxes and arrows: text covers a tenth of the grid, or its rows are no taller than a few
+    lines of its text (a sparse table of marks has low rows)."""
+    if not words:
+        return False
+    box = grid.box
     area = (box[2] - box[0]) * (box[3] - box[1])
-    return bool(words) and sum((w.x1 - w.x0) * (w.y1 - w.y0) for w in words) >= MIN_DENSITY * area
+    if sum((w.x1 - w.x0) * (w.y1 - w.y0) for w in words) >= MIN_DENSITY * area:
+        return True
+    heights = sorted(b - a for a, b in zip(grid.ys, grid.ys[1:], strict=False))
+    text = sorted(w.y1 - w.y0 for w in words)
+    return heights[len(heights) // 2] <= 3 * text[len(text) // 2]
 
 
 def _grid_spans(grid: Grid) -> tuple[list[Span], list[int]]:

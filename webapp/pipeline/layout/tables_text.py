@@ -112,6 +112,9 @@ def find_columns(lines: list[Line]) -> list[tuple[float, float]]:
 
 def _sign(words: list[Word]) -> str:
     """ "cur" for a lone currency sign, "suffix" for a lone "%" or ")", else ""."""
+    if len(words) == 1:
+        text = words[0].text
+        return "cur" if text in CURRENCY else "suffix" if text in SUFFIX else ""
     if all(word.text in CURRENCY for word in words):
         return "cur"
     if all(word.text in SUFFIX for word in words):
@@ -208,20 +211,11 @@ def place(line: Line, columns: Columns, lone: bool = False) -> list[Piece]:
     """A line's words as pieces on ``columns``; a piece crossing a column gap spans the columns it covers."""
     em = max(line.size, 1.0)
     words = line.words
-    groups: list[list[Word]] = [[words[0]]]
-    for previous, word in zip(words, words[1:], strict=False):
-        # A wide gap holding a column boundary: the word before it ends before the next column starts, the word
-        # after it starts after the column before ends.
-        if word.x0 - previous.x1 >= CELL_GAP_EM * em and any(
-            previous.x1 <= a + 0.5 and word.x0 >= b - 0.5 for b, a in columns.gaps
-        ):
-            groups.append([word])
-        else:
-            groups[-1].append(word)
+    groups: list[list[Word]] = [words] if len(words) == 1 else _groups(words, columns, em)
     pieces = []
-    for words in groups:
-        x0, x1 = words[0].x0, words[-1].x1
-        sign = _sign(words)
+    for group in groups:
+        x0, x1 = group[0].x0, group[-1].x1
+        sign = _sign(group)
         # A "$" set apart goes with the figure to its right, a hanging "%" or ")" with the one to its left.
         if sign == "cur":
             hits = [min(bisect_left(columns.starts, x0), len(columns) - 1)]
@@ -230,10 +224,24 @@ def place(line: Line, columns: Columns, lone: bool = False) -> list[Piece]:
         else:
             hits = columns.hits(x0, x1)
         left, right = hits[0], hits[-1] + 1
-        if right - left == 1 and columns.hints and not sign and not is_numeric(words):
-            left, right = _hinted(words, left, right, columns, em, lone)
-        pieces.append(Piece(left, right, words))
+        if right - left == 1 and columns.hints and not sign and not is_numeric(group):
+            left, right = _hinted(group, left, right, columns, em, lone)
+        pieces.append(Piece(left, right, group))
     return pieces
+
+
+def _groups(words: list[Word], columns: Columns, em: float) -> list[list[Word]]:
+    """Words cut at wide gaps that hold a column boundary: the word before ends before the next column starts,
+    the word after starts after the column before ends."""
+    groups: list[list[Word]] = [[words[0]]]
+    for previous, word in zip(words, words[1:], strict=False):
+        if word.x0 - previous.x1 >= CELL_GAP_EM * em and any(
+            previous.x1 <= a + 0.5 and word.x0 >= b - 0.5 for b, a in columns.gaps
+        ):
+            groups.append([word])
+        else:
+            groups[-1].append(word)
+    return groups
 
 
 def _hinted(words: list[Word], left: int, right: int, columns: Columns, em: float, lone: bool) -> tuple[int, int]:

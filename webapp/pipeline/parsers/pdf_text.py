@@ -18,7 +18,7 @@ _SOFT_HYPHEN = "\ufffe"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufeff\uffff]")
 _BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–])\s+(\S.*)$")
 # LaTeX PDFs often carry accents as separate spacing glyphs: "Sup ´ erieure" -> "Supérieure".
-_SPACING_ACCENT = re.compile(r"[ ]?([´`ˆ˜¨˚¸ˇ˘˝])[ ]?([A-Za-z])")
+SPACING_ACCENT = re.compile(r"[ ]?([´`ˆ˜¨˚¸ˇ˘˝])[ ]?([A-Za-z])")
 _COMBINING = {"´": "\u0301", "`": "\u0300", "ˆ": "\u0302", "˜": "\u0303", "¨": "\u0308", "˚": "\u030a"}
 _COMBINING.update({"¸": "\u0327", "ˇ": "\u030c", "˘": "\u0306", "˝": "\u030b"})
 # A line ending in a hyphen after two letters, with no other hyphen in its last word: "para-", not "state-of-the-".
@@ -30,7 +30,7 @@ def clean_page_text(raw: str) -> str:
     text = raw.replace(_SOFT_HYPHEN, "").replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     if "\u00b4" in text or "\u02c6" in text or "\u00a8" in text or "`" in text or "\u02dc" in text:
-        text = _SPACING_ACCENT.sub(_compose_accent, text)
+        text = SPACING_ACCENT.sub(compose_accent, text)
     return text
 
 
@@ -95,7 +95,7 @@ def _close_ocr(blocks: list[tuple[str, str]], kind: str, lines: list[str]) -> No
     blocks.append((kind, text))
 
 
-def _compose_accent(match: re.Match[str]) -> str:
+def compose_accent(match: re.Match[str]) -> str:
     combining = _COMBINING.get(match.group(1))
     if combining is None:
         return match.group(0)

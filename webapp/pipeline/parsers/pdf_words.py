@@ -26,22 +26,13 @@ from typing import NamedTuple
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from webapp.pipeline.layout.model import RULE_MAX_THICKNESS, PageInput, Rule, Word
-from webapp.pipeline.parsers.pdf_text import _SPACING_ACCENT, _compose_accent, clean_page_text  # shared, not copied
-
-# More path objects than this (a vector drawing, a map) and the page's rules are not read: seconds, for no table.
-MAX_PATHS = 5000
-# Any objects (text, images, forms' contents) visited before giving up on rules, for the same reason.
-MAX_OBJECTS = 50_000
-MAX_FORM_DEPTH = 3
-# A stroked path with more segments than this is a drawing (a curve, a chart line), not table borders; and more
-# segments than MAX_PAGE_SEGMENTS in all make the page a drawing too (plots: every tick and grid line a rule).
-MAX_SEGMENTS = 256
-MAX_PAGE_SEGMENTS = 5000
-# A thin path shorter than this (points) is a dot or a tick, not a rule.
-MIN_RULE_LENGTH = 2.0
-# Paint with every RGB component at least this light is taken for invisible (white on a white page).
-_LIGHT = 224
+from webapp.pipeline.layout.model import PageInput, Word
+from webapp.pipeline.parsers.pdf_rules import page_rules
+from webapp.pipeline.parsers.pdf_text import SPACING_ACCENT, clean_page_text, compose_accent
+from webapp.pipeline.parsers.pdfium_fast import DOUBLE as _D
+from webapp.pipeline.parsers.pdfium_fast import INT as _I
+from webapp.pipeline.parsers.pdfium_fast import POINTER as _P
+from webapp.pipeline.parsers.pdfium_fast import fast as _fast
 
 # Dropped from words, as clean_page_text drops them (plus lone surrogates, which decoding with errors="ignore" drops).
 _REMOVED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufeff\uffff\ufffe\ud800-\udfff]")
@@ -69,13 +60,6 @@ _FLAG_FORCE_BOLD = 1 << 18
 _BOLD_WEIGHT = 600
 
 
-def _fast(name: str, restype: type | None, *argtypes: type) -> Callable[..., int]:
-    """PDFium's function ``name`` taking and returning plain integer addresses instead of pypdfium2's pointer types."""
-    address = ctypes.cast(getattr(pdfium_c, name), ctypes.c_void_p).value
-    return ctypes.CFUNCTYPE(restype, *argtypes)(address)  # type: ignore[no-any-return]
-
-
-_P, _I, _D = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
 _loose_box = _fast("FPDFText_GetLooseCharBox", _I, _P, _I, _P)
 _text_object = _fast("FPDFText_GetTextObject", _P, _P, _I)
 _char_index = _fast("FPDFText_GetCharIndexFromTextIndex", _I, _P, _I)
@@ -85,23 +69,6 @@ _font_info = _fast("FPDFText_GetFontInfo", ctypes.c_ulong, _P, _I, _P, ctypes.c_
 _font_weight = _fast("FPDFText_GetFontWeight", _I, _P, _I)
 _text_font = _fast("FPDFTextObj_GetFont", _P, _P)
 _italic_angle = _fast("FPDFFont_GetItalicAngle", _I, _P, _P)
-_count_objects = _fast("FPDFPage_CountObjects", _I, _P)
-_page_object = _fast("FPDFPage_GetObject", _P, _P, _I)
-_object_type = _fast("FPDFPageObj_GetType", _I, _P)
-_bounds = _fast("FPDFPageObj_GetBounds", _I, _P, _P, _P, _P, _P)
-_matrix = _fast("FPDFPageObj_GetMatrix", _I, _P, _P)
-_stroke_width = _fast("FPDFPageObj_GetStrokeWidth", _I, _P, _P)
-_form_count = _fast("FPDFFormObj_CountObjects", _I, _P)
-_form_object = _fast("FPDFFormObj_GetObject", _P, _P, ctypes.c_ulong)
-_draw_mode = _fast("FPDFPath_GetDrawMode", _I, _P, _P, _P)
-_fill_color = _fast("FPDFPageObj_GetFillColor", _I, _P, _P, _P, _P, _P)
-_stroke_color = _fast("FPDFPageObj_GetStrokeColor", _I, _P, _P, _P, _P, _P)
-_segment_count = _fast("FPDFPath_CountSegments", _I, _P)
-_segment = _fast("FPDFPath_GetPathSegment", _P, _P, _I)
-_segment_point = _fast("FPDFPathSegment_GetPoint", _I, _P, _P, _P)
-_segment_type = _fast("FPDFPathSegment_GetType", _I, _P)
-_segment_close = _fast("FPDFPathSegment_GetClose", _I, _P)
-
 _Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 _Matrix = tuple[float, float, float, float, float, float]  # a b c d e f, PDF's row-vector convention
 
@@ -153,7 +120,7 @@ def _page_input(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage, number: int,
     result = PageInput(number=number, width=width, height=height, rotation=rotation)
     result.words = _words(textpage, raw, view)
     if rules:
-        found = _page_rules(_address(page.raw), view, width, height)
+        found = page_rules(_address(page.raw), view, width, height)
         result.rules = found or []
         result.rules_skipped = found is None
     return result
@@ -190,7 +157,7 @@ def _tokens(raw: str) -> list[tuple[int, int, str, bool]]:
         if dirty and _NEEDS_CLEANING.search(text):
             # Composed whenever the page has a trigger, as clean_page_text does (the word itself may have none).
             text = _clean(text)
-            text = _SPACING_ACCENT.sub(_compose_accent, text) if accents else text
+            text = SPACING_ACCENT.sub(compose_accent, text) if accents else text
             if not text:
                 continue
         hyphenated = raw[end - 1] == "\ufffe" and end < len(raw) and raw[end] not in _SEPARATORS
@@ -202,7 +169,7 @@ def _join_accents(raw: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     """Spans separated by a space that clean_page_text removes (around a spacing accent) become one."""
     glue = {
         match.start() + offset
-        for match in _SPACING_ACCENT.finditer(raw)
+        for match in SPACING_ACCENT.finditer(raw)
         for offset, char in enumerate(match.group())
         if char == " "
     }
@@ -311,165 +278,3 @@ def _font_facts(tp: int, index: int, font: int | None) -> _Font:
     bold = _font_weight(tp, index) >= _BOLD_WEIGHT or bool(flags.value & _FLAG_FORCE_BOLD or _BOLD_NAME.search(name))
     italic = bool(flags.value & _FLAG_ITALIC or angle.value or _ITALIC_NAME.search(name))
     return bold, italic, name
-
-
-# --- rules ---------------------------------------------------------------------------------------------------
-
-
-class _RuleWalk:
-    """Rules found so far, the work left before giving up, and scratch space for PDFium's answers."""
-
-    def __init__(self, view: Callable[..., _Box], width: float, height: float) -> None:
-        self.view, self.width, self.height = view, width, height
-        self.rules: list[Rule] = []
-        self.seen: set[tuple[float, float, float, float]] = set()
-        self.paths = self.objects = self.segments = 0
-        self.floats = [ctypes.c_float() for _ in range(4)]
-        self.addresses = [ctypes.addressof(value) for value in self.floats]
-        self.ints = [ctypes.c_uint() for _ in range(4)]
-        self.int_addresses = [ctypes.addressof(value) for value in self.ints]
-        self.mode = [ctypes.c_int(), ctypes.c_int()]  # fill mode, stroke
-        self.mode_addresses = [ctypes.addressof(value) for value in self.mode]
-
-    def add(self, x0: float, y0: float, x1: float, y1: float) -> None:
-        x0, y0, x1, y1 = self.view(x0, y0, x1, y1)
-        if x1 < 0 or y1 < 0 or x0 > self.width or y0 > self.height:
-            return  # outside the visible page
-        key = (round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
-        if key not in self.seen:  # neighbouring cells' frames draw their shared edge twice
-            self.seen.add(key)
-            self.rules.append(Rule(x0, y0, x1, y1))
-
-
-def _page_rules(page: int, view: Callable[..., _Box], width: float, height: float) -> list[Rule] | None:
-    """The page's ruling lines in the displayed page's space; None when the page has too much to look at."""
-    walk = _RuleWalk(view, width, height)
-    if not _visit(walk, _page_object, page, _count_objects(page), None, 0):
-        return None
-    return walk.rules
-
-
-def _visit(
-    walk: _RuleWalk, get: Callable[..., int], parent: int, count: int, matrix: _Matrix | None, depth: int
-) -> bool:
-    """Looks at the paths among ``parent``'s objects and inside its forms; False when over budget."""
-    walk.objects += count
-    if walk.objects > MAX_OBJECTS:
-        return False
-    for index in range(count):
-        obj = get(parent, index)
-        kind = _object_type(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
-            walk.paths += 1
-            if walk.paths > MAX_PATHS or walk.segments > MAX_PAGE_SEGMENTS:
-                return False
-            _path_rules(walk, obj, matrix)
-        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < MAX_FORM_DEPTH:
-            # A form's contents are in its own space (their bounds too): its matrix maps them to the parent's.
-            inner = _object_matrix(obj, matrix)
-            if not _visit(walk, _form_object, obj, max(_form_count(obj), 0), inner, depth + 1):
-                return False
-    return True
-
-
-def _path_rules(walk: _RuleWalk, obj: int, matrix: _Matrix | None) -> None:
-    """A thin path is a rule (its bounds); a stroked one gives its straight axis-parallel pieces (a frame, a grid).
-
-    A filled area that is not thin (cell shading, a bar, a logo) gives nothing: its edges are no line a reader
-    sees, and zebra stripes would pass for a ruled grid. Nor does a path painted white or nearly (or transparent):
-    generators fill cell padding with thin white strips that no reader sees. The bounds of a stroked path include
-    the line width (PDFium pads them by the full width: a 0.5 pt line is 1 pt thick here).
-    """
-    if not _draw_mode(obj, *walk.mode_addresses):
-        return
-    fill, stroke = (value.value for value in walk.mode)
-    if not (fill or stroke) or not _visible(walk, obj, bool(stroke)) or not _bounds(obj, *walk.addresses):
-        return
-    left, bottom, right, top = walk.floats
-    x0, y0, x1, y1 = left.value, bottom.value, right.value, top.value
-    if matrix is not None:
-        x0, y0, x1, y1 = _transform_box(matrix, x0, y0, x1, y1)
-    thickness, length = (x1 - x0, y1 - y0) if x1 - x0 < y1 - y0 else (y1 - y0, x1 - x0)
-    if thickness <= RULE_MAX_THICKNESS:
-        if length >= MIN_RULE_LENGTH and length >= 2 * thickness:  # not a dot
-            walk.add(x0, y0, x1, y1)
-    elif stroke:
-        _stroked_pieces(walk, obj, _object_matrix(obj, matrix))
-
-
-def _visible(walk: _RuleWalk, obj: int, stroked: bool) -> bool:
-    """Whether the path's paint (its stroke if stroked, else its fill) shows on a white page."""
-    if not (_stroke_color if stroked else _fill_color)(obj, *walk.int_addresses):
-        return True
-    red, green, blue, alpha = (value.value for value in walk.ints)
-    return alpha > 0 and min(red, green, blue) < _LIGHT
-
-
-def _stroked_pieces(walk: _RuleWalk, obj: int, matrix: _Matrix) -> None:
-    count = _segment_count(obj)
-    width = ctypes.c_float(0.0)
-    if not 0 < count <= MAX_SEGMENTS or not _stroke_width(obj, ctypes.addressof(width)):
-        return
-    walk.segments += count
-    a, b, c, d, _, _ = matrix
-    half = width.value * math.sqrt(abs(a * d - b * c)) / 2
-    if 2 * half > RULE_MAX_THICKNESS:
-        return
-    x, y = walk.floats[0], walk.floats[1]
-    start = current = (0.0, 0.0)
-    for index in range(count):
-        segment = _segment(obj, index)
-        if not segment or not _segment_point(segment, walk.addresses[0], walk.addresses[1]):
-            return
-        point = _transform(matrix, x.value, y.value)
-        kind = _segment_type(segment)
-        if kind == pdfium_c.FPDF_SEGMENT_LINETO:
-            _add_piece(walk, current, point, half)
-        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
-            start = point
-        elif _segment_close(segment):
-            _add_piece(walk, point, start, half)
-        current = point
-
-
-def _add_piece(walk: _RuleWalk, p: tuple[float, float], q: tuple[float, float], half: float) -> None:
-    """A straight piece of a stroked path as a rule, if it runs along an axis (a diagonal is no table border)."""
-    (x0, y0), (x1, y1) = p, q
-    dx, dy = abs(x1 - x0), abs(y1 - y0)
-    if max(dx, dy) < MIN_RULE_LENGTH:
-        return
-    if dy <= 0.01 * dx:
-        y = (y0 + y1) / 2
-        walk.add(min(x0, x1), y - half, max(x0, x1), y + half)
-    elif dx <= 0.01 * dy:
-        x = (x0 + x1) / 2
-        walk.add(x - half, min(y0, y1), x + half, max(y0, y1))
-
-
-def _object_matrix(obj: int | None, parent: _Matrix | None) -> _Matrix:
-    """The object's matrix followed by ``parent`` (the enclosing forms' matrices)."""
-    raw = pdfium_c.FS_MATRIX()
-    if not _matrix(obj, ctypes.addressof(raw)):
-        return parent or (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    a, b, c, d, e, f = raw.a, raw.b, raw.c, raw.d, raw.e, raw.f
-    if parent is None:
-        return a, b, c, d, e, f
-    pa, pb, pc, pd, _, _ = parent
-    x, y = _transform(parent, e, f)
-    return a * pa + b * pc, a * pb + b * pd, c * pa + d * pc, c * pb + d * pd, x, y
-
-
-def _transform(matrix: _Matrix, x: float, y: float) -> tuple[float, float]:
-    a, b, c, d, e, f = matrix
-    return a * x + c * y + e, b * x + d * y + f
-
-
-def _transform_box(matrix: _Matrix, x0: float, y0: float, x1: float, y1: float) -> _Box:
-    a, b, c, d, e, f = matrix
-    if b == 0 and c == 0:  # scaled and moved, the usual form matrix
-        x0, x1 = sorted((a * x0 + e, a * x1 + e))
-        y0, y1 = sorted((d * y0 + f, d * y1 + f))
-        return x0, y0, x1, y1
-    corners = [_transform(matrix, x, y) for x in (x0, x1) for y in (y0, y1)]
-    xs, ys = [x for x, _ in corners], [y for _, y in corners]
-    return min(xs), min(ys), max(xs), max(ys)
