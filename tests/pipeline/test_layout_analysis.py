@@ -183,3 +183,19 @@ def test_a_word_broken_at_the_line_end_is_joined_whole():
     broken = next(word for word in page.input.words if word.text == "experi")
     broken.hyphenated = True
     assert _texts([page.input], "paragraph") == ["The result of the experience was clear to everyone who watched it."]
+
+
+def test_a_right_column_that_starts_higher_than_the_left_one_is_still_read_second():
+    """GIVEN a full-width summary, then two columns where the left one starts lower (below a heading's space)
+    THEN the right column's first line is read after the whole left column, not before it."""
+    summary = (56.0, 60.0, 540.0, 100.0)
+    right_first = (310.0, 120.0, 540.0, 130.0)
+    left = [(56.0, 128.0 + 14 * row, 280.0, 138.0 + 14 * row) for row in range(5)]
+    right = [(310.0, 134.0 + 14 * row, 540.0, 144.0 + 14 * row) for row in range(5)]
+    boxes = [summary, right_first, *left, *right]
+    assert reading_order(boxes, min_gutter=10.0) == [0, 2, 3, 4, 5, 6, 1, 7, 8, 9, 10, 11]
+
+
+def test_a_centred_title_over_a_short_line_is_not_a_column_split():
+    boxes = [(270.0, 60.0, 330.0, 72.0), (56.0, 80.0, 150.0, 90.0), (56.0, 94.0, 540.0, 104.0)]
+    assert reading_order(boxes, min_gutter=10.0) == [0, 1, 2]

@@ -21,7 +21,7 @@ from tests.pipeline.layout_fixtures import (
     ocr_like,
 )
 from webapp.pipeline.layout.lines import make_line, page_lines
-from webapp.pipeline.layout.model import PageInput, PageTable, Rule, Word
+from webapp.pipeline.layout.model import Line, PageInput, PageTable, Rule, Word
 from webapp.pipeline.layout.tables import find_tables
 
 GRID_ROWS = [
@@ -519,6 +519,29 @@ def test_header_words_in_separate_columns_stay_separate_when_the_border_between_
     assert table.header_rows == 1
 
 
+def test_a_header_on_a_filled_band_right_above_the_grid_is_its_first_row() -> None:
+    """GIVEN column rules and row rules below a header drawn as a filled band (no rule of its own), in a larger
+    size than the body."""
+    page = FixturePage()
+    xs = [72, 150, 300]
+    ys = [115, 130, 145, 160]
+    for y in ys[1:]:
+        page.hline(xs[0], xs[-1], y)
+    for x in xs[1:-1]:
+        page.vline(x, ys[0], ys[-1])
+    page.text(76, 112, "Term", 10)
+    page.text(154, 112, "Meaning", 10)
+    rows = [["Grid", "Rules both ways"], ["Stream", "Whitespace only"], ["Hybrid", "Some of both"]]
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            page.text(xs[c] + 4, ys[r] + 11, text, 9)
+
+    [table] = tables_of(page)
+
+    assert table.rows == [["Term", "Meaning"], *rows]
+    assert table.header_rows == 1
+
+
 def test_rotated_column_headings_read_bottom_to_top() -> None:
     page = FixturePage()
     xs = [72, 250, 280, 310]
@@ -583,6 +606,22 @@ def test_odd_input_gives_no_table_and_no_error() -> None:
     assert find_tables(PageInput(1, 612, 792), []) == []
 
 
+def test_a_failing_finder_costs_its_own_tables_only(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = FixturePage()
+    truth, _ = draw_grid(page, 72, 100, [120, 80, 90, 70], GRID_ROWS)
+
+    def broken(*args: object) -> list[object]:
+        raise ValueError("odd input")
+
+    monkeypatch.setattr("webapp.pipeline.layout.tables.find_aligned", broken)
+    [table] = tables_of(page)
+
+    assert table.rows == truth
+    assert "table finder failed" in caplog.text
+
+
 def busy_page() -> PageInput:
     """About 800 words and 300 rules: two ruled grids, a statement and a page of prose."""
     page = FixturePage(612, 1400)
@@ -607,7 +646,7 @@ def test_a_busy_page_takes_a_few_milliseconds() -> None:
     assert best < 0.02
 
 
-def _timed(page: PageInput, lines: list) -> float:
+def _timed(page: PageInput, lines: list[Line]) -> float:
     started = time.perf_counter()
     find_tables(page, lines)
     return time.perf_counter() - started

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from tests.conftest import multipart_body
 from tests.webhooks.conftest import create_webhook, submit
 from tests.webhooks.receiver import Reply
 from webapp.extensions import db
@@ -77,6 +78,28 @@ def test_a_processed_job_is_announced_signed_per_standard_webhooks(client, recei
     assert first.headers["content-type"] == "application/json"
     assert abs(int(first.headers["webhook-timestamp"]) - utcnow().timestamp()) < 60
     assert json.loads(first.body)["timestamp"].endswith("Z")
+
+
+def test_job_succeeded_of_a_chunk_pipeline_counts_and_links_its_chunks(client, receiver, work_queue, deliver):
+    """GIVEN a pipeline with the chunk stage WHEN one of its jobs succeeds THEN the job.succeeded data is the job
+    with its chunks link and how many chunks there are: a count and a URL, never the chunks themselves."""
+    names = ("ingest", "detect", "parse", "chunk", "output")
+    stages = [{"name": n, "options": {"max_tokens": 16} if n == "chunk" else {}} for n in names]
+    assert client.post("/api/v1/pipelines", json={"name": "chunked", "stages": stages}).status_code == 201
+    verifier = Webhook(create_webhook(client, receiver.url(), ["job.succeeded"])["secret"])
+    body, content_type = multipart_body({"file": (b"word " * 40, "words.txt"), "pipeline": "chunked"})
+    job = client.post("/api/v1/jobs", data=body, content_type=content_type).get_json()
+    work_queue()
+    assert deliver() == ["succeeded"]
+    (request,) = receiver.requests
+    data = verifier.verify(request.body, request.headers)["data"]
+    chunks = client.get(f"/api/v1/jobs/{job['id']}/chunks").get_json()["items"]
+    assert data["chunk_count"] == len(chunks) == 3
+    assert data["links"]["chunks"] == f"/api/v1/jobs/{job['id']}/chunks"
+    assert {key: value for key, value in data.items() if key != "chunk_count"} == client.get(
+        f"/api/v1/jobs/{job['id']}"
+    ).get_json()
+    assert len(request.body) < 4096
 
 
 def test_only_subscribed_events_of_enabled_endpoints_are_sent(client, receiver, work_queue, deliver):

@@ -31,7 +31,7 @@ def _service_error(exc: ServiceError):
 
 
 def init_app(app: Flask) -> None:
-    from webapp.api import audit, auth, jobs, openapi, pipelines, webhooks  # noqa: F401 - routes register on bp
+    from webapp.api import audit, auth, chunks, jobs, openapi, pipelines, webhooks  # noqa: F401 - routes register on bp
 
     app.register_blueprint(bp)
     app.register_blueprint(openapi.docs_bp)

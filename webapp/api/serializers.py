@@ -14,6 +14,7 @@ from webapp.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from webapp.services.chunks import has_chunk_stage
 from webapp.services.results import with_ids
 from webapp.timeutil import isoformat
 
@@ -50,8 +51,15 @@ def job_to_dict(job: Job, runs: list[JobStageRun] | None) -> dict[str, Any]:
         "progress": round(job.progress or 0.0, 3),
         "stages": stages,
         "error": job.error,
-        "links": {"self": f"{API}/jobs/{job.id}", "result": f"{API}/jobs/{job.id}/result"},
+        "links": _job_links(job),
     }
+
+
+def _job_links(job: Job) -> dict[str, str]:
+    links = {"self": f"{API}/jobs/{job.id}", "result": f"{API}/jobs/{job.id}/result"}
+    if has_chunk_stage(job):
+        links["chunks"] = f"{API}/jobs/{job.id}/chunks"
+    return links
 
 
 def _stage_run(run: JobStageRun) -> dict[str, Any]:
@@ -65,8 +73,10 @@ def _stage_run(run: JobStageRun) -> dict[str, Any]:
 
 
 def result_to_dict(job: Job, result: Result) -> dict[str, Any]:
+    """The result object; ``chunks`` only when the job's pipeline has the chunk stage (other results keep the
+    representation, and so the ETags, they had before the stage existed)."""
     elements, tables = with_ids(result.elements or [], result.tables or [])
-    return {
+    data = {
         "job_id": job.id,
         "pipeline": pipeline_ref(job),
         "text": result.text,
@@ -79,6 +89,9 @@ def result_to_dict(job: Job, result: Result) -> dict[str, Any]:
         "quality": result.quality,
         "timings": result.timings,
     }
+    if has_chunk_stage(job):
+        data["chunks"] = result.chunks or []
+    return data
 
 
 def pipeline_to_dict(pipeline: Pipeline, version: PipelineVersion) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .client import DEFAULT_URL, DocpipeClient
 from .errors import AuthError, ConnectionFailed, DocpipeError, WaitTimeout
-from .submit import SubmitCommand, UsageError
+from .submit import FORMATS, SubmitCommand, UsageError, fetch_result
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_AUTH, EXIT_SERVER, EXIT_TIMEOUT = 0, 1, 2, 3, 4, 5
 
@@ -82,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_jobs(commands)
     result = _command(commands, "result", "Print or save a succeeded job's result.")
     result.add_argument("job_id", metavar="ID")
-    result.add_argument("--format", choices=("text", "markdown", "json"), default="markdown")
+    result.add_argument(
+        "--format", choices=FORMATS, default="markdown",
+        help="chunks: one JSON chunk a line (pipelines with the chunk stage)",
+    )  # fmt: skip
     result.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     result.set_defaults(handler=_result)
     pipelines = _command(commands, "pipelines", "List pipelines.").add_subparsers(required=True, metavar="list")
@@ -102,8 +105,13 @@ def _add_submit(commands: Any) -> None:
         help="a label on every job (repeatable)",
     )  # fmt: skip
     submit.add_argument("--wait", action="store_true", help="wait until every job has finished")
-    submit.add_argument("--format", choices=("text", "markdown", "json"), default="markdown", help="of -o results")
-    submit.add_argument("-o", "--output", metavar="DIR", help="write each result to DIR/<stem>.<txt|md|json> (waits)")
+    submit.add_argument(
+        "--format", choices=FORMATS, default="markdown",
+        help="of -o results; chunks: one JSON chunk a line (the pipeline needs the chunk stage)",
+    )  # fmt: skip
+    submit.add_argument(
+        "-o", "--output", metavar="DIR", help="write each result to DIR/<stem>.<txt|md|json|jsonl> (waits)"
+    )
     submit.add_argument("--concurrency", type=_positive, default=4, help="parallel uploads (default 4)")
     submit.add_argument("--timeout", type=float, help="give up waiting after this many seconds (exit 5)")
     submit.add_argument("--json", action="store_true", help="print a JSON object per job instead of a line")
@@ -185,17 +193,16 @@ def _jobs_get(client: DocpipeClient, args: Any) -> int:
 
 def _result(client: DocpipeClient, args: Any) -> int:
     try:
-        result = client.result(args.job_id, args.format)
+        result = fetch_result(client, args.job_id, args.format)
     except DocpipeError as exc:
         if exc.status != 409:
             raise
-        # The job exists but has no result: it failed, was cancelled or has not finished.
+        # The job exists but has no result (it failed, was cancelled or has not finished), or no chunks.
         return _fail(EXIT_FAILED, str(exc))
-    text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, indent=2) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8", newline="")
+        Path(args.output).write_text(result, encoding="utf-8", newline="")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(result)
     return EXIT_OK
 
 

@@ -41,6 +41,8 @@ class RetryPolicy:
 
 @dataclass
 class JobPage:
+    """One page of a list (jobs, chunks): its items and the cursor of the next page (None on the last)."""
+
     items: list[dict[str, Any]]
     next_cursor: str | None
 
@@ -194,7 +196,44 @@ class DocpipeClient:
                 return
             cursor = page.next_cursor
 
+    # -- chunks (pipelines with the chunk stage) -------------------------------------------------------------
+    def list_chunks(
+        self, job_id: str, limit: int | None = None, cursor: str | None = None, pages: str | None = None
+    ) -> JobPage:
+        """One page of a succeeded job's chunks, in order; ``pages`` ("2-4") keeps those that touch the pages.
+        409 while the job has none: not succeeded yet, or its pipeline has no chunk stage."""
+        params = {"limit": None if limit is None else str(limit), "cursor": cursor, "pages": pages}
+        sent = {key: value for key, value in params.items() if value}
+        body = self._request("GET", f"/jobs/{quote(job_id, safe='')}/chunks", params=sent).json()
+        return JobPage(items=body["items"], next_cursor=body.get("next_cursor"))
+
+    def iter_chunks(self, job_id: str, page_size: int = 500, pages: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every chunk of the job, page after page: ``{"id", "index", "text", "token_count", "headings", ...}``."""
+        cursor = None
+        while True:
+            page = self.list_chunks(job_id, page_size, cursor, pages)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def chunks(self, job_id: str, pages: str | None = None) -> list[dict[str, Any]]:
+        """Every chunk of the job, as a list."""
+        return list(self.iter_chunks(job_id, pages=pages))
+
+    def chunks_jsonl(self, job_id: str, pages: str | None = None) -> str:
+        """Every chunk as ``?format=jsonl`` gives it: one ``{"page_content", "metadata"}`` object a line, the
+        shape LangChain's JSONLoader and LlamaIndex documents are built from."""
+        params = {"format": "jsonl", **({"pages": pages} if pages else {})}
+        response = self._request("GET", f"/jobs/{quote(job_id, safe='')}/chunks", params=params)
+        response.encoding = "utf-8"
+        return response.text
+
     # -- pipelines ------------------------------------------------------------------------------------------
+    def get_pipeline(self, ref: str) -> dict[str, Any]:
+        """One pipeline (its current version) by id or name."""
+        return self._request("GET", f"/pipelines/{quote(ref, safe='')}").json()
+
     def list_pipelines(self) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         params: dict[str, str] = {}

@@ -12,7 +12,9 @@ from typing import Any, TextIO
 from .client import FINISHED, DocpipeClient
 from .errors import DocpipeError, WaitTimeout
 
-SUFFIXES = {"text": ".txt", "markdown": ".md", "json": ".json"}
+SUFFIXES = {"text": ".txt", "markdown": ".md", "json": ".json", "chunks": ".jsonl"}
+FORMATS = tuple(SUFFIXES)
+CHUNK_STAGE = "chunk"
 EXIT_OK, EXIT_FAILED, EXIT_TIMEOUT = 0, 1, 5
 
 
@@ -45,6 +47,25 @@ class Item:
             "output": str(written) if written else None,
             "error": error,
         }
+
+
+def fetch_result(client: DocpipeClient, job_id: str, fmt: str) -> str:
+    """A job's result as the text of a file in format ``fmt``: text, Markdown, indented JSON, or the chunks as
+    JSON lines (``GET /jobs/{id}/chunks?format=jsonl``)."""
+    if fmt == "chunks":
+        return client.chunks_jsonl(job_id)
+    result = client.result(job_id, fmt)
+    return result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+
+
+def check_chunk_stage(client: DocpipeClient, pipeline: str | None) -> None:
+    """Before anything is uploaded: chunks need a pipeline with the chunk stage (the default has none)."""
+    found = client.get_pipeline(pipeline or "default")
+    if not any(stage.get("name") == CHUNK_STAGE for stage in found.get("stages") or []):
+        raise UsageError(
+            f"--format chunks: pipeline {found.get('name')!r} has no chunk stage; "
+            "choose one that has it with --pipeline, or add the stage on the dashboard's Pipelines page"
+        )
 
 
 def expand_inputs(names: list[str]) -> list[Path]:
@@ -139,6 +160,8 @@ class SubmitCommand:
         self.progress = Progress(len(self.items), err, enabled=self.wait and len(self.items) > 1)
 
     def run(self) -> int:
+        if self.args.output and self.args.format == "chunks":
+            check_chunk_stage(self.client, self.args.pipeline)
         if self.args.output:
             Path(self.args.output).mkdir(parents=True, exist_ok=True)
         try:
@@ -206,8 +229,7 @@ class SubmitCommand:
 
     def _write_result(self, item: Item) -> Path:
         assert item.job is not None and item.output is not None
-        result = self.client.result(item.job["id"], self.args.format)
-        text = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+        text = fetch_result(self.client, item.job["id"], self.args.format)
         item.output.write_text(text, encoding="utf-8", newline="")
         return item.output
 

@@ -27,6 +27,8 @@ DISPLAY_LIMIT = 200_000
 PAGES_SHOWN = 100
 # Elements listed in the Elements tab; the JSON download has all of them.
 ELEMENTS_SHOWN = 2000
+# Chunks listed in the Chunks tab; GET /api/v1/jobs/<id>/chunks has all of them.
+CHUNKS_SHOWN = 500
 FILTER_KEYS = ("status", "pipeline", "label", "created_after", "created_before")
 
 
@@ -128,11 +130,14 @@ def _job_context(job_id: str) -> dict[str, Any]:
         "pages": [],
         "display_limit": DISPLAY_LIMIT,
         "elements_limit": ELEMENTS_SHOWN,
+        "chunks": None,
     }
     if job.status == SUCCEEDED:
         result = result_to_dict(job, jobs.get_result(job))
         context["result"] = result
         context["table_detection"] = results.table_detection(job, result.get("metadata") or {})
+        if "chunks" in result:  # the pipeline has the chunk stage
+            context["chunks"] = result_pages.chunk_views(result, CHUNKS_SHOWN, thumbnails.has_pages(job))
         if thumbnails.has_pages(job):
             pages = result_pages.page_views(result, results.keeps_furniture(job))
             context["pages"] = pages[:PAGES_SHOWN]

@@ -25,6 +25,8 @@ class Result(db.Model):
     tables: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list)
     # Paginated sources: [{"number", "width", "height", "rotation", "source"}]; [] for others (and older results).
     pages: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list, server_default="[]")
+    # Pipelines with the chunk stage: the chunks (see webapp/pipeline/chunking/); [] for others (and older results).
+    chunks: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, nullable=False, default=list, server_default="[]")
     doc_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, nullable=False, default=dict)
     language: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     quality: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)

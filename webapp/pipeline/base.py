@@ -24,6 +24,8 @@ class Option:
     help: str = ""
     # A further check once the type and bounds are right (e.g. "is this OCR language installed?"); returns a message.
     validator: Callable[[Any], str | None] | None = None
+    # Values installed here that the pipeline editor offers (e.g. the tokenizers found on disk); None: free text.
+    suggestions: Callable[[], list[str]] | None = None
 
     def check(self, value: Any) -> str | None:
         """Return a message saying what is wrong with ``value``, or None when it is acceptable."""
@@ -100,6 +102,12 @@ class Stage(ABC):
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         return {key: option.default for key, option in cls.options.items()}
+
+    @classmethod
+    def check_options(cls, options: dict[str, Any]) -> list[tuple[str, str]]:  # noqa: ARG003 - a hook
+        """Checks across options, given every option resolved (defaults filled in) and each valid alone:
+        ``[(option, message), ...]``. None by default."""
+        return []
 
 
 class Parser(ABC):

@@ -93,12 +93,9 @@ def _validate_options(name: str, options: dict[str, Any], path: str) -> list[Fie
 
 
 def _check_together(name: str, options: dict[str, Any], path: str) -> list[FieldError]:
-    """A stage's checks across its options (``check_options(resolved) -> [(option, message)]``), if it has any."""
+    """A stage's checks across its options (``Stage.check_options``)."""
     stage = stage_class(name)
-    check = getattr(stage, "check_options", None)
-    if check is None:
-        return []
-    return [FieldError(f"{path}.{key}", message) for key, message in check({**stage.defaults(), **options})]
+    return [FieldError(f"{path}.{key}", message) for key, message in stage.check_options(stage.defaults() | options)]
 
 
 def resolved_options(stages: list[StageConfig]) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ from webapp.extensions import db
 from webapp.models import Job
 from webapp.models.job import QUEUED, RUNNING
 from webapp.pipeline.base import Option
-from webapp.pipeline.config import REQUIRED_STAGES, FieldError
+from webapp.pipeline.config import OPTIONAL_STAGES, REQUIRED_STAGES, FieldError
 from webapp.pipeline.registry import stage_class, stage_names
 
 PRIORITIES = tuple(range(10))
@@ -61,7 +61,7 @@ class OptionField:
             return "checkbox"
         if kind is list:
             return "checkboxes" if self.option.item_choices else "list"
-        if self.option.choices is not None:
+        if self.option.choices is not None or self.option.suggestions is not None:
             return "select"
         if kind in (int, float):
             return "number"
@@ -69,6 +69,13 @@ class OptionField:
 
     @property
     def choices(self) -> tuple[Any, ...]:
+        """The values offered; for an option with ``suggestions`` (the tokenizers installed here), those, and the
+        field's value when it is not among them (a saved tokenizer since removed: saving names what is wrong)."""
+        if self.option.suggestions is not None:
+            offered = list(self.option.suggestions())
+            if isinstance(self.value, str) and self.value not in offered:
+                offered.append(self.value)
+            return tuple(offered)
         return self.option.item_choices or self.option.choices or ()
 
     @property
@@ -161,7 +168,8 @@ class Editor:
 
     @classmethod
     def blank(cls) -> Editor:
-        stages = [{"name": stage, "options": {}} for stage in stage_names()]
+        """A new pipeline: every stage but the optional ones a pipeline has only when asked (chunk)."""
+        stages = [{"name": stage, "options": {}} for stage in stage_names() if stage not in OPTIONAL_STAGES]
         return cls.from_saved("", "", 5, stages)
 
     @classmethod

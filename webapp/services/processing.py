@@ -138,13 +138,17 @@ def _finish_succeeded(hooks: JobHooks, version_id: str, output: dict[str, Any]) 
             elements=output.get("elements", []),
             tables=output.get("tables", []),
             pages=output.get("pages", []),
+            chunks=output.get("chunks", []),
             doc_metadata=output.get("metadata", {}),
             language=output.get("language", {}),
             quality=output.get("quality", {}),
             timings=output.get("timings", {}),
         )
     )
-    audit.record("job.succeeded", "job", hooks.job_id, details={"attempt": hooks.attempt})
+    details = {"attempt": hooks.attempt}
+    if "chunks" in output:  # the pipeline has the chunk stage: the job.succeeded webhook says how many
+        details["chunks"] = len(output["chunks"])
+    audit.record("job.succeeded", "job", hooks.job_id, details=details)
     db.session.commit()
     metrics.job_finished(hooks.pipeline, SUCCEEDED, hooks.seconds_since_claim())
     log.info("job %s succeeded", hooks.job_id)

@@ -87,3 +87,60 @@ def _box(element: dict[str, Any]) -> Box | None:
     return Box(
         str(element.get("id") or ""), str(element.get("type") or ""), element.get("level"), x0, y0, x1 - x0, y1 - y0
     )
+
+
+@dataclass(slots=True)
+class ChunkFigure:
+    """One page a chunk has boxes on: the page's size in points and the chunk's boxes, drawn over its image."""
+
+    number: int
+    width: float
+    height: float
+    boxes: list[Box]
+
+    @property
+    def view_box(self) -> str:
+        return f"0 0 {self.width:g} {self.height:g}"
+
+
+@dataclass(slots=True)
+class ChunkView:
+    """A chunk for the Chunks tab: the chunk as the API gives it, and the pages that show its boxes."""
+
+    chunk: dict[str, Any]
+    figures: list[ChunkFigure] = field(default_factory=list)
+
+    @property
+    def pages_label(self) -> str:
+        """``page 3``, ``pages 3–5``, or "" for unpaginated sources."""
+        pages = self.chunk.get("pages") or []
+        if not pages:
+            return ""
+        return f"page {pages[0]}" if pages[0] == pages[-1] else f"pages {pages[0]}–{pages[-1]}"
+
+
+def chunk_views(result: dict[str, Any], limit: int, with_figures: bool) -> list[ChunkView]:
+    """The first ``limit`` chunks of the result; ``with_figures``: each page with the chunk's boxes on it (the page
+    images exist, and the result knows the page's size)."""
+    sizes = {page["number"]: page for page in result.get("pages") or [] if isinstance(page.get("number"), int)}
+    views = []
+    for chunk in (result.get("chunks") or [])[:limit]:
+        view = ChunkView(chunk)
+        if with_figures:
+            view.figures = _chunk_figures(chunk, sizes)
+        views.append(view)
+    return views
+
+
+def _chunk_figures(chunk: dict[str, Any], sizes: dict[int, dict[str, Any]]) -> list[ChunkFigure]:
+    figures: dict[int, ChunkFigure] = {}
+    for number, item in enumerate(chunk.get("bboxes") or [], start=1):
+        page = sizes.get(item.get("page"))
+        box = _box({"id": f"{chunk.get('id')} box {number}", "type": chunk.get("type"), "bbox": item.get("bbox")})
+        if box is None or not page or not page.get("width") or not page.get("height"):
+            continue
+        figure = figures.get(item["page"])
+        if figure is None:
+            figure = figures[item["page"]] = ChunkFigure(item["page"], float(page["width"]), float(page["height"]), [])
+        figure.boxes.append(box)
+    return [figures[number] for number in sorted(figures)]

@@ -14,6 +14,7 @@ from webapp.pipeline.document import ParsedDocument
 from webapp.pipeline.pagerange import PageRange, PageRangeError, parse_page_range
 from webapp.pipeline.registry import stage_class
 from webapp.pipeline.render import document_from_dicts, heading_shift, to_markdown, to_text
+from webapp.services import chunks
 from webapp.services.errors import NotFoundError, ValidationFailed
 
 # Parsers that never find tables: for them "no tables" says nothing about the document.
@@ -52,9 +53,9 @@ def parse_selection(text: str | None) -> PageRange | None:
 
 def select_pages(result: dict[str, Any], selection: PageRange, keep_furniture: bool = False) -> dict[str, Any]:
     """The result (``result_to_dict``) for the selected pages only: their elements (a table's element when the
-    table touches one of them), the tables that touch them, their page entries, and text and Markdown rendered
-    again from those elements. ``table_index`` keeps naming the table's place in the whole result (as in
-    ``GET /jobs/{id}/tables/{n}.csv``)."""
+    table touches one of them), the tables and chunks that touch them, their page entries, and text and Markdown
+    rendered again from those elements. ``table_index`` keeps naming the table's place in the whole result (as in
+    ``GET /jobs/{id}/tables/{n}.csv``), a chunk's ``index`` its place among all the chunks."""
     elements = result.get("elements") or []
     tables = result.get("tables") or []
     chosen = [index for index, element in enumerate(elements) if _touches(_element_pages(element), selection)]
@@ -62,6 +63,8 @@ def select_pages(result: dict[str, Any], selection: PageRange, keep_furniture: b
     selected["elements"] = [elements[index] for index in chosen]
     selected["tables"] = [table for table in tables if _touches(_table_pages(table), selection)]
     selected["pages"] = [page for page in result.get("pages") or [] if page.get("number") in selection]
+    if "chunks" in result:
+        selected["chunks"] = chunks.select_pages(result["chunks"], selection)
     whole = document_from_dicts(elements, tables)
     part = ParsedDocument(elements=[whole.elements[index] for index in chosen], tables=whole.tables)
     if result.get("text"):

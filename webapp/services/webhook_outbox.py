@@ -64,6 +64,10 @@ def on_audit_event(audit_event: AuditEvent) -> None:
     if data is None:
         log.warning("no %s %s to describe in a webhook", audit_event.resource_type, audit_event.resource_id)
         return
+    chunk_count = (audit_event.details or {}).get("chunks")
+    if audit_event.action == "job.succeeded" and chunk_count is not None:
+        # The pipeline has the chunk stage: how many, beside the job's links.chunks; never the chunks themselves.
+        data["chunk_count"] = chunk_count
     publish(audit_event.action, data, endpoint_ids, audit_event.at)
 
 

@@ -42,6 +42,7 @@ class JobError(Out):
 class JobLinks(Out):
     self: str
     result: str
+    chunks: str = Field(default=None, description="pipelines with the chunk stage: GET /jobs/{id}/chunks")
 
 
 class Job(Out):
@@ -164,6 +165,42 @@ class Page(Out):
     source: Literal["text", "ocr"] = Field(description="text layer or OCR")
 
 
+class ChunkBox(Out):
+    page: int = Field(ge=1)
+    bbox: BBox
+
+
+class Chunk(Out):
+    """A piece of the document for search and retrieval, at most ``max_tokens`` long, with where it came from."""
+
+    id: str = Field(description="c1, c2 ... in order")
+    index: int = Field(ge=0, description="0-based place among all the result's chunks")
+    text: str = Field(description="with include_headings: starts with the heading path, one heading a line")
+    token_count: int = Field(ge=0, description="tokens of `text` by the stage's tokenizer, at most max_tokens")
+    headings: list[str] = Field(description='the heading path, outermost first: ["1 Scope", "1.1 Audience"]')
+    pages: list[int] = Field(description="[first, last] page; [] for unpaginated sources")
+    element_ids: list[str] = Field(description="ids of the result's elements the chunk's text comes from")
+    bboxes: list[ChunkBox] = Field(description="the boxes of those elements on their pages; [] for unpaginated")
+    type: Literal["text", "table"] = Field(description="table: a table, or rows of one with its header rows")
+
+
+class ChunkList(Out):
+    items: list[Chunk]
+    next_cursor: str | None
+
+
+class ChunkListQuery(Query):
+    limit: Limit | None = None
+    cursor: Cursor | None = None
+    pages: str = Field(default=None, description='only chunks that touch these pages, e.g. "2-4" or "1-3,7"')
+    format: Literal["json", "jsonl"] = Field(
+        default="json",
+        description="jsonl: every chunk (limit and cursor do not apply), one a line, as "
+        '{"page_content": text, "metadata": {id, index, headings, pages, element_ids, bboxes, type, '
+        "token_count, job_id, source}}: LangChain's JSONLoader and LlamaIndex read it (see the README)",
+    )
+
+
 class Result(Out):
     job_id: str
     pipeline: PipelineRef
@@ -176,6 +213,9 @@ class Result(Out):
     language: Language | None
     quality: dict[str, Any] | None = Field(description='{"score": 0-1, "signals": {...}, "warnings": [...]}')
     timings: dict[str, Any]
+    chunks: list[Chunk] = Field(
+        default=None, description="only when the pipeline has the chunk stage: every chunk, [] when there is no text"
+    )
 
 
 TEXT_MEDIA = {
@@ -183,3 +223,8 @@ TEXT_MEDIA = {
     "text/markdown": {"schema": {"type": "string"}},
 }
 CSV_MEDIA = {"text/csv": {"schema": {"type": "string"}}}
+JSONL_MEDIA = {
+    "application/x-ndjson": {
+        "schema": {"type": "string", "description": 'one {"page_content", "metadata"} object per line, per chunk'}
+    }
+}

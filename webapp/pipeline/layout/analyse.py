@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from webapp.pipeline.document import Element, Page, Table
-from webapp.pipeline.layout.blocks import Block, build_blocks
+from webapp.pipeline.layout.blocks import Block, build_blocks, line_font, monospaced
 from webapp.pipeline.layout.continued import join_continued_tables
 from webapp.pipeline.layout.furniture import ZONE_SHARE, mark_furniture, rejoin_zone_items
-from webapp.pipeline.layout.headings import mark_headings
+from webapp.pipeline.layout.headings import MAX_HEADING_LINES, mark_headings
 from webapp.pipeline.layout.lines import page_lines
 from webapp.pipeline.layout.model import Item, Line, PageInput, PageTable
 from webapp.pipeline.layout.order import reading_order
@@ -100,6 +100,7 @@ def analyse_page(page: PageInput, tables: bool, failures: list[int]) -> list[Ite
     size = _median_size(prose) if prose else 10.0
     boxes = [(line.x0, line.y0, line.x1, line.y1) for line in prose] + [table.bbox for table in found]
     order = reading_order(boxes, min_gutter=max(size, 6.0))
+    exact = page.source == "text"
     items: list[Item] = []
     run: list[Line] = []
     run_zones: dict[int, str] = {}
@@ -109,11 +110,11 @@ def analyse_page(page: PageInput, tables: bool, failures: list[int]) -> list[Ite
                 run_zones[len(run)] = zones[index]
             run.append(prose[index])
             continue
-        items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones)))
+        items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones, exact)))
         run, run_zones = [], {}
         table = found[index - len(prose)]
         items.append(Item("table", "", page.number, table.bbox, table=table))
-    items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones)))
+    items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones, exact)))
     return items
 
 
@@ -158,6 +159,8 @@ def _blocks_to_items(blocks: list[Block]) -> list[Item]:
             lines=len(block.lines),
             zone=block.zone,
             broken_end=bool(block.lines[-1].words) and block.lines[-1].words[-1].hyphenated,
+            font=line_font(block.lines[0]),
+            mono=len(block.lines) <= MAX_HEADING_LINES and monospaced(block.lines[0]),
         )
         for block in blocks
         if block.text.strip()

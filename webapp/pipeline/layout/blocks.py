@@ -15,6 +15,10 @@ from webapp.pipeline.layout.model import Line
 
 _BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–—➢➤►▶✓✔])\s*$|^([•◦▪▫■□●○‣⁃∙·➢➤►▶✓✔])\s*\S")
 _ORDERED = re.compile(r"^(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|\([ivx]{1,4}\))$")
+_FACE_SUFFIX = re.compile(
+    r"(?:MT|PS|Std|Pro|Regular|Book|Medium|Light|Thin|Bold|Black|Heavy|Semi|Demi|Italic|Oblique|It)*$",
+    re.IGNORECASE,
+)
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 
 
@@ -55,14 +59,18 @@ def new_block(line: Line, page: int, zone: str = "") -> Block:
     return block
 
 
-def build_blocks(lines: list[Line], page: int, zones: dict[int, str]) -> list[Block]:
-    """Group ``lines`` (in reading order) into blocks; ``zones`` marks lines (by index) in the margin zones."""
+def build_blocks(lines: list[Line], page: int, zones: dict[int, str], exact: bool = True) -> list[Block]:
+    """Group ``lines`` (in reading order) into blocks; ``zones`` marks lines (by index) in the margin zones.
+
+    ``exact``: font sizes and names come from a text layer, so a change of half a point or of font family ends a
+    block; OCR estimates sizes from the ink and knows no fonts, so there only a clear change of size counts.
+    """
     usual_gap = _usual_gap(lines)
     blocks: list[Block] = []
     current: Block | None = None
     for index, line in enumerate(lines):
         zone = zones.get(index, "")
-        if current is not None and not zone and not current.zone and _continues(current, line, usual_gap):
+        if current is not None and not zone and not current.zone and _continues(current, line, usual_gap, exact):
             current.add(line)
             continue
         current = new_block(line, page, zone)
@@ -101,16 +109,20 @@ def _overlap(a: Line, b: Line) -> float:
     return min(a.x1, b.x1) - max(a.x0, b.x0)
 
 
-def _continues(block: Block, line: Line, usual_gap: float) -> bool:
+def _continues(block: Block, line: Line, usual_gap: float, exact: bool) -> bool:
     previous = block.lines[-1]
     size = previous.size
     if _same_band(previous, line):
-        # Split apart by a wide space on one baseline: "5.1   Hyper Parameter Optimization", "Table 1.  HPO ...".
-        return 0 <= line.x0 - previous.x1 <= 3 * size and abs(line.size - size) <= 0.6
+        # Split apart by a wide space on one baseline: "5.1   Hyper Parameter Optimization", "Table 1.  HPO ...",
+        # or a bullet set in its own (smaller) font before its item.
+        marker = len(block.lines) == 1 and len(previous.words) == 1 and _starts_item(previous, alone=True)
+        return 0 <= line.x0 - previous.x1 <= 3 * size and (abs(line.size - size) <= 0.6 or marker)
     gap = line.y0 - previous.y1
     if gap < -0.3 * size or gap > usual_gap + 0.45 * size:
         return False
-    if abs(line.size - size) > max(0.6, 0.08 * size) or line.bold != previous.bold:
+    if abs(line.size - size) > (0.4 if exact else max(0.6, 0.12 * size)) or line.bold != previous.bold:
+        return False
+    if exact and font_family(line_font(previous)) != font_family(line_font(line)):
         return False
     if _overlap(block.lines[-1], line) <= 0 or _starts_item(line):
         return False
@@ -121,14 +133,36 @@ def _continues(block: Block, line: Line, usual_gap: float) -> bool:
     return not (line.x0 > previous.x0 + 1.2 * size and previous.text.endswith(_SENTENCE_END))
 
 
+def line_font(line: Line) -> str:
+    """The font most of the line's characters are set in ("" for OCR)."""
+    weights: dict[str, int] = {}
+    for word in line.words:
+        weights[word.font] = weights.get(word.font, 0) + len(word.text)
+    return max(weights, key=weights.__getitem__) if weights else ""
+
+
+def monospaced(line: Line) -> bool:
+    """Set in a fixed-width face (code), told from the glyphs themselves: every word as wide per character."""
+    widths = [(word.x1 - word.x0) / len(word.text) for word in line.words if len(word.text) >= 2]
+    if len(widths) < 2:
+        return False
+    return max(widths) <= 1.06 * min(widths)
+
+
+def font_family(name: str) -> str:
+    """ "KoPubDotumMedium" -> "kopubdotum", "Times-BoldItalic" -> "times": the face without weight and slant."""
+    face = name.split("+", 1)[1] if len(name) > 7 and name[6] == "+" else name  # "ABCDEF+" marks a subset
+    return _FACE_SUFFIX.sub("", face.split("-")[0].split(",")[0]).lower()
+
+
 def _same_band(a: Line, b: Line) -> bool:
     overlap = min(a.y1, b.y1) - max(a.y0, b.y0)
     return overlap >= 0.5 * min(a.height, b.height)
 
 
-def _starts_item(line: Line) -> bool:
+def _starts_item(line: Line, alone: bool = False) -> bool:
     first = line.words[0].text if line.words else ""
-    return bool(_BULLET.match(first) or (_ORDERED.match(first) and len(line.words) > 1))
+    return bool(_BULLET.match(first) or (_ORDERED.match(first) and (alone or len(line.words) > 1)))
 
 
 def _mark_list_item(block: Block) -> None:

@@ -12,14 +12,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from webapp.pipeline.layout.blocks import font_family
 from webapp.pipeline.layout.model import Item
 
 LARGER = 1.12
 TITLE_LARGER = 1.3
 MAX_HEADING_CHARS = 160
 MAX_HEADING_LINES = 3
+# This many same-style heading candidates in a row, with no text between, are not headings.
+MAX_RUN = 3
 _NUMBERED = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,5})|([A-Z](?:\.\d{1,2}){1,5}))\.?\s+\S")
 _LETTER = re.compile(r"[^\W\d_]")
+_MONOSPACE = re.compile(r"(?i)mono|courier|consol|code|typewriter|^(?:[A-Z]{6}\+)?(?:CM|SF)TT|inconsolata")
+_CAPTION = re.compile(r"(?i)^(?:figure|fig\.|table|tab\.|chart|exhibit|source|note)\s*[\d:.]")
 
 
 def mark_headings(items: list[Item], first_page_height: float) -> None:
@@ -27,8 +32,9 @@ def mark_headings(items: list[Item], first_page_height: float) -> None:
     prose = [item for item in items if item.kind in ("paragraph", "list_item")]
     if not prose:
         return
-    body_size, body_bold = _body_style(prose)
-    candidates = [item for item in prose if _is_heading(item, body_size, body_bold)]
+    body_size, body_bold, body_font = _body_style(prose)
+    candidates = [item for item in prose if _is_heading(item, body_size, body_bold, body_font)]
+    candidates = _without_runs(items, candidates)
     if not candidates:
         return
     title = _title(items, candidates, body_size, first_page_height)
@@ -40,19 +46,21 @@ def mark_headings(items: list[Item], first_page_height: float) -> None:
     _levels(headings)
 
 
-def _body_style(prose: list[Item]) -> tuple[float, bool]:
+def _body_style(prose: list[Item]) -> tuple[float, bool, str]:
     sizes: Counter[float] = Counter()
+    families: Counter[str] = Counter()
     bold_chars = 0
     chars = 0
     for item in prose:
         weight = len(item.text)
         sizes[round(item.size * 2) / 2] += weight
+        families[font_family(item.font)] += weight
         chars += weight
         bold_chars += weight if item.bold else 0
-    return sizes.most_common(1)[0][0], bold_chars > chars / 2
+    return sizes.most_common(1)[0][0], bold_chars > chars / 2, families.most_common(1)[0][0]
 
 
-def _is_heading(item: Item, body_size: float, body_bold: bool) -> bool:
+def _is_heading(item: Item, body_size: float, body_bold: bool, body_font: str) -> bool:
     text = item.text.strip()
     if item.kind != "paragraph" or item.lines > MAX_HEADING_LINES or len(text) > MAX_HEADING_CHARS:
         return False
@@ -67,8 +75,12 @@ def _is_heading(item: Item, body_size: float, body_bold: bool) -> bool:
         return False
     if larger:
         return True
-    bolder = item.bold and not body_bold
-    return bolder and item.lines <= 2 and words <= 20
+    # Set apart by weight, or by a face of its own (a sans heading over serif text), at body size or above.
+    family = font_family(item.font)
+    distinct = bool(body_font and family and family != body_font and not item.mono)
+    distinct = distinct and not _MONOSPACE.search(item.font)
+    standout = (item.bold and not body_bold) or (distinct and not text.endswith(".") and not _CAPTION.match(text))
+    return standout and item.lines <= 2 and words <= 20
 
 
 def _title(items: list[Item], candidates: list[Item], body_size: float, page_height: float) -> Item | None:
@@ -86,24 +98,46 @@ def _title(items: list[Item], candidates: list[Item], body_size: float, page_hei
     return title
 
 
+def _without_runs(items: list[Item], candidates: list[Item]) -> list[Item]:
+    """Drop runs of ``MAX_RUN`` or more same-style candidates with nothing between them: bold labels of a diagram,
+    lines of a code listing or a cover's list of claims, not a heading each."""
+    chosen = {id(item) for item in candidates}
+    dropped: set[int] = set()
+    run: list[Item] = []
+    for item in [*items, None]:
+        if item is not None and id(item) in chosen and (not run or _style(run[-1]) == _style(item)):
+            run.append(item)
+            continue
+        if len(run) >= MAX_RUN:
+            dropped.update(id(member) for member in run)
+        run = [item] if item is not None and id(item) in chosen else []
+    return [item for item in candidates if id(item) not in dropped]
+
+
 def _levels(headings: list[Item]) -> None:
-    styles = sorted({_style(item) for item in headings}, key=lambda style: (-style[0], not style[1]))
-    rank = {style: index + 1 for index, style in enumerate(styles)}
+    """Numbered headings take their numbering's depth; the others the depth of the numbered style nearest in
+    size (one up when clearly larger). Without numbering, the styles ranked largest and boldest first."""
+    numbered = [(item, _depth(item.text)) for item in headings if _depth(item.text)]
+    if not numbered:
+        styles = sorted({_style(item) for item in headings}, key=lambda style: (-style[0], not style[1]))
+        rank = {style: index + 1 for index, style in enumerate(styles)}
+        for item in headings:
+            item.level = min(rank[_style(item)], 6)
+        return
     depths: dict[tuple[float, bool], Counter[int]] = {}
+    for item, depth in numbered:
+        depths.setdefault(_style(item), Counter())[depth] += 1
+    style_depth = {style: counter.most_common(1)[0][0] for style, counter in depths.items()}
     for item in headings:
-        depth = _depth(item.text)
-        if depth:
-            depths.setdefault(_style(item), Counter())[depth] += 1
-    numbered_share = sum(sum(counter.values()) for counter in depths.values()) / len(headings)
-    for item in headings:
-        depth = _depth(item.text)
-        if numbered_share >= 0.5 and depth:
-            item.level = depth
-        elif numbered_share >= 0.5 and _style(item) in depths:
-            item.level = depths[_style(item)].most_common(1)[0][0]
-        else:
-            item.level = rank[_style(item)]
-        item.level = min(max(item.level, 1), 6)
+        depth = _depth(item.text) or style_depth.get(_style(item)) or _nearest_depth(item, style_depth)
+        item.level = min(max(depth, 1), 6)
+
+
+def _nearest_depth(item: Item, style_depth: dict[tuple[float, bool], int]) -> int:
+    size = _style(item)[0]
+    nearest = min(style_depth, key=lambda style: (abs(style[0] - size), style_depth[style]))
+    depth = style_depth[nearest]
+    return depth - 1 if size >= nearest[0] + 1.0 else depth
 
 
 def _style(item: Item) -> tuple[float, bool]:

@@ -76,8 +76,10 @@ class _Cutter:
             centre = (self.boxes[index][0] + self.boxes[index][2]) / 2
             slot = next((k for k, (x0, x1) in enumerate(pieces) if centre <= x1), len(pieces) - 1)
             columns[slot].append(index)
-        columns = [column for column in columns if column]
-        return columns if len(columns) > 1 else None
+        # A column of one box is no column: a right-aligned date over a left-aligned greeting reads top down.
+        if any(len(column) < 2 for column in columns):
+            return None
+        return columns
 
     def _strips(self, indexes: list[int]) -> list[list[int]]:
         """Bands of boxes that share at least half the smaller one's height (a tall table takes the lines beside
@@ -97,24 +99,28 @@ class _Cutter:
         return strips
 
     def _group(self, strips: list[list[int]], indexes: list[int]) -> list[list[int]]:
-        """Consecutive strips that share an interior gutter form one group; the others group by themselves."""
+        """Consecutive strips whose free space still shares an interior gutter form one group.
+
+        A strip's free space counts whole, margins included: a line in the left column alone leaves the right
+        side free, the next line in the right column alone the left side, and between them stands the gutter,
+        even when the two columns' baselines never line up.
+        """
         left, right = self._extent(indexes)
         groups: list[list[int]] = []
-        shared: list[Interval] | None = None  # the group's common gutters; None: a group without a gutter
+        shared: list[Interval] = []
         for strip in strips:
             free = self._free(strip, left, right)
-            interior = _interior(free, left, right)
-            if groups and shared is not None:
-                common = _interior(_intersect(shared, free, self.gutter), left, right)
-                if common:
+            if groups:
+                common = _intersect(shared, free, self.gutter)
+                if _interior(common, left, right):
                     groups[-1].extend(strip)
                     shared = common
                     continue
-            elif groups and shared is None and not interior:
-                groups[-1].extend(strip)
-                continue
+                if not _interior(shared, left, right) and not free:
+                    groups[-1].extend(strip)  # full-width lines after full-width lines: one group
+                    continue
             groups.append(list(strip))
-            shared = interior or None
+            shared = free
         return groups
 
 

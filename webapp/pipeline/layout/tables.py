@@ -40,7 +40,7 @@ def find_tables(page: PageInput, lines: list[Line]) -> list[PageTable]:
     boxed: set[int] = set()
     if horizontal and vertical:
         ruled, boxed = _guarded(
-            lambda: find_ruled(index, horizontal, vertical, tol, (page.width, page.height)), ([], set())
+            lambda: find_ruled(index, lines, horizontal, vertical, tol, (page.width, page.height)), ([], set())
         )
         found.extend(_honest(ruled, index, found))
     free: list[Segment] = [h for i, h in enumerate(horizontal) if i not in boxed]

@@ -1,12 +1,17 @@
 """Tables with no rules at all, held together by whitespace: financial statements and simple figure tables.
 
 A seed is a band of two or more lines where a line other than the first is a figure ("63,355", "(120,410)",
-"$ 1.20", "12.5%", "—"). Seeds close to each other make a run; the run's columns come from its seeds' alignment.
-Bands between seeds join when they stay inside the table and keep to its columns (a section label like "Net
-sales:"), and bands above the first seed join as the header while they hold text (or years) over the figure
-columns. A candidate must then hold three rows with two cells or more, a column of figures that is not the first
-column (or two of them), and figures sharing an edge. Prose, two-column articles, bulleted lists, dot-leader
-tables of contents and code never make a seed run: their lines are not figures.
+"$ 1.20", "12.5%", "—"; years do not count). Seeds close to each other make a run; the run's columns come from its
+seeds' alignment, a "$" set apart joining the figure to its right. Bands between seeds join when they stay inside
+the table and keep to its columns (a section label like "Net sales:", a label wrapped over two lines), and bands
+above the first seed join as the header while they hold text or years over the figure columns, stacked closely,
+up to a title in capitals or a unit note ("(In millions)"). When the first (or last) column of a run is running
+text going on above and below, it is the page's other column of prose: the run is looked at again without it.
+
+A candidate must then hold three rows with two cells or more, a column of figures that is not the first column
+(or two of them), figures sharing an edge, and pass ``tables_rows.implausible`` (a chart's scattered tick labels,
+a table of contents, paragraphs). Prose, two-column articles, bulleted and numbered lists, dot-leader tables of
+contents and code never make a seed run: their lines are not figures (code is also told by its fixed pitch).
 """
 
 from __future__ import annotations

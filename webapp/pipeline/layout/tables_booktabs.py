@@ -2,9 +2,13 @@
 
 Rules of the same extent, stacked, outline a candidate; the stretch between two of them must be framed by them
 (no line crosses their ends) and must not be running prose. Columns come from word alignment between the rules
-(``tables_text``), rows from bands; a rule inside the candidate ends a row, and the first one (with few lines
-above it) marks the header. Shorter rules inside (cmidrules, underlined group headers) widen the header cell
-above them to the columns they cover.
+(``tables_text``), rows from bands (``tables_rows``); a rule inside the candidate ends a row, and the first one
+(with few lines above it) marks the header. Shorter rules inside (cmidrules, underlined group headers) widen the
+header cell above them to the columns they cover.
+
+Not tables: rules under a group of columns of a wider table (most rows go on past the rules' ends: a statement's
+underlines), code (a fixed-pitch font), pseudo-code and other numbered listings, two columns of prose, and half a
+page of text with no column of figures between a page's running header and footer rules.
 """
 
 from __future__ import annotations
@@ -22,15 +26,16 @@ from webapp.pipeline.layout.tables_rows import (
     widen_headings,
 )
 from webapp.pipeline.layout.tables_rules import Segment
-from webapp.pipeline.layout.tables_text import Band, Columns, bands_of, body_columns, edges, rows_on, split_figures
+from webapp.pipeline.layout.tables_text import Band, Columns, Row, bands_of, body_columns, edges, rows_on, split_figures
 
-# Rules whose two ends are within this many points (or this share of their length) have the same extent.
+# Rules whose two ends are within this many points have the same extent.
 EXTENT_TOL = 4.0
-EXTENT_SHARE = 0.02
 # Two rules closer than this with nothing between are one double rule.
 DOUBLE_RULE = 4.0
 MAX_HEADER_BANDS = 4
+# Rules this far apart (share of the page's height) with no header rule between frame a page, unless figures.
 PAGE_SHARE = 0.5
+# This share of the rows going on past the rules' ends on both sides' baselines: the rules underline columns.
 ROWS_GO_ON = 0.6
 SIGNS = CURRENCY | SUFFIX
 
@@ -118,10 +123,12 @@ def _side_by_side(content: list[Line]) -> bool:
 def _rows_go_on(bands: list[Band], everything: list[Line], start: float, end: float) -> bool:
     """Most rows carry on past the rules' ends on the same baselines (labels to the left, more figures to the
     right): the rules underline a group of columns of a wider table, they do not frame a table."""
-    outside = [(line.y0 + line.y1) / 2 for line in everything if line.x1 <= start or line.x0 >= end]
+    # Baselines must match to a point: the prose of a page's other column (a table set in a column of a
+    # two-column paper) may share the band of a row but hardly ever its baseline, all down the table.
+    outside = [line.y1 for line in everything if line.x1 <= start or line.x0 >= end]
     if not outside:
         return False
-    going_on = sum(1 for band in bands if any(band.y0 <= middle <= band.y1 for middle in outside))
+    going_on = sum(1 for band in bands if any(abs(line.y1 - y) <= 1.0 for line in band.lines for y in outside))
     return going_on >= ROWS_GO_ON * len(bands)
 
 
@@ -162,7 +169,9 @@ def _region_table(
     # Half a page of text between two rules with no rule under a header and no column of figures: the page's
     # running header and footer rules around its body (a margin-note layout, a list), not a table.
     framed_page = bottom - top > PAGE_SHARE * height and not split
-    return _build(bands, split, breaks, hints, (start, top, end, bottom), size, framed_page)
+    # The box reaches the words too where a heading overhangs the rules' ends a little.
+    box = (min(start, min(line.x0 for line in content)), top, max(end, max(line.x1 for line in content)), bottom)
+    return _build(bands, split, breaks, hints, box, size, framed_page)
 
 
 def _build(
@@ -186,7 +195,7 @@ def _build(
     return make_table(spans, len(header) + len(body), edges(columns, box[0], box[2]), box, "booktabs", len(header))
 
 
-def _two_prose_columns(records: list) -> bool:
+def _two_prose_columns(records: list[list[Row]]) -> bool:
     """Two or more columns of running text side by side: an article's columns between two rules."""
     lengths: dict[int, list[int]] = {}
     for record in records:

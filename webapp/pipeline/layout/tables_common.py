@@ -198,7 +198,7 @@ def header_rows(spans: list[Span], rows: list[int], columns: list[int], grid: li
     if hint > 0:
         return min(hint, len(rows) - 1)
     found = max(_span_header(spans, rows, columns, grid), _bold_header(spans, rows, columns, grid))
-    found = max(found, _text_over_figures(spans, rows, columns, grid))
+    found = max(found, _text_over_figures(spans, rows, columns, grid), _set_apart(spans, rows, columns, grid))
     return min(found, limit)
 
 
@@ -227,6 +227,17 @@ def _bold_header(spans: list[Span], rows: list[int], columns: list[int], grid: l
     while count < len(rows) and all_bold(rows[count]):
         count += 1
     return count if count < len(rows) else 0
+
+
+def _set_apart(spans: list[Span], rows: list[int], columns: list[int], grid: list[list[int]]) -> int:
+    """A first row set in another size than every other row (a header on a filled band)."""
+
+    def size(row: int) -> float:
+        sizes = sorted(w.size for i in {grid[row][c] for c in columns if grid[row][c] >= 0} for w in spans[i].words)
+        return sizes[len(sizes) // 2] if sizes else 0.0
+
+    first, rest = size(rows[0]), [size(r) for r in rows[1:]]
+    return 1 if first and all(s and abs(s - first) >= 0.4 for s in rest) else 0
 
 
 def _text_over_figures(spans: list[Span], rows: list[int], columns: list[int], grid: list[list[int]]) -> int:

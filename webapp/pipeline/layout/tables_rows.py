@@ -60,6 +60,8 @@ def _best_window(
         for right in columns[i + 1 :]:
             if left > cells[0] or right < cells[1] - 1 or (left, right + 1) == cells:
                 continue
+            if any(c in taken for c in range(left, right + 1)):
+                break
             x0, x1 = below[left][0], below[right][1]
             offset = abs((x0 + x1) / 2 - middle)
             if offset < 0.15 * (x1 - x0) and offset < best_offset:

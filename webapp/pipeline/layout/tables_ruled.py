@@ -13,11 +13,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from webapp.pipeline.layout.model import Word
+from webapp.pipeline.layout.model import Line, Word
 from webapp.pipeline.layout.tables_common import Found, Span, WordIndex, make_table, text_lines
 from webapp.pipeline.layout.tables_rows import group_records, spans_of
 from webapp.pipeline.layout.tables_rules import Segment, Tolerances, components, coverage, crossings
-from webapp.pipeline.layout.tables_text import Piece, Row
+from webapp.pipeline.layout.tables_text import Piece, Row, find_columns
 
 # A shared border drawn over less than this share of its length is missing: the cells on both sides are one.
 BORDER_MIN = 0.5
@@ -41,7 +41,12 @@ class Grid:
 
 
 def find_ruled(
-    index: WordIndex, horizontal: list[Segment], vertical: list[Segment], tol: Tolerances, page: tuple[float, float]
+    index: WordIndex,
+    lines: list[Line],
+    horizontal: list[Segment],
+    vertical: list[Segment],
+    tol: Tolerances,
+    page: tuple[float, float],
 ) -> tuple[list[Found], set[int]]:
     """Tables from the grids, and the horizontal segments that belong to any grid (not booktabs material)."""
     pairs = crossings(horizontal, vertical, tol.touch)
@@ -53,7 +58,10 @@ def find_ruled(
         hs = [horizontal[n] for n in group if n < count]
         vs = [vertical[n - count] for n in group if n >= count]
         grid = _grid(hs, vs, tol.snap) if hs and vs else None
-        table = _grid_table(grid, index) if grid and not _bleeds(grid, page) else None
+        if grid is not None and not _bleeds(grid, page):
+            table = _grid_table(_with_subcolumns(_with_header_above(grid, lines), lines), index)
+        else:
+            table = None
         if table is not None:
             tables.append(table)
     return tables, {i for i, _ in pairs}
@@ -97,6 +105,64 @@ def _grid(hs: list[Segment], vs: list[Segment], snap: float) -> Grid | None:
     for h in hs:
         on_y[_nearest(ys, h.pos)].append(h)
     return Grid(xs, ys, on_x, on_y)
+
+
+def _with_header_above(grid: Grid, lines: list[Line]) -> Grid:
+    """A grid with no rule on top whose columns' headings sit right above it, one per column (a header row
+    drawn as a filled band, not with rules), gets that row."""
+    if grid.on_y[0]:
+        return grid
+    top = grid.ys[0]
+    above = [
+        line
+        for line in lines
+        if top - 0.6 * line.height <= line.y1 <= top + 1.0 and grid.xs[0] - 1 <= line.x0 and line.x1 <= grid.xs[-1] + 1
+    ]
+    homes = {_slot(grid.xs, (line.x0 + line.x1) / 2) for line in above}
+    inside_one = all(_slot(grid.xs, line.x0 + 1) == _slot(grid.xs, line.x1 - 1) for line in above)
+    if len(above) < 2 or len(homes) < len(above) or not inside_one:
+        return grid
+    ys = [min(line.y0 for line in above) - 1.0, *grid.ys]
+    # The band's lower edge is the row's border, though not drawn.
+    return Grid(grid.xs, ys, grid.on_x, [[], [Segment(top, grid.xs[0], grid.xs[-1])], *grid.on_y[1:]])
+
+
+def _with_subcolumns(grid: Grid, lines: list[Line]) -> Grid:
+    """The grid with a column of cells aligned by whitespace inside a ruled column split (rules between groups
+    of columns only, "Top-20: NQ TriviaQA WQ" under one heading): an undrawn border at each gap of the lines
+    that share a baseline, in every row no line crosses it (a heading over the group spans it)."""
+    x0, y0, x1, y1 = grid.box
+    inside = [line for line in lines if x0 < line.x0 and line.x1 < x1 and y0 < (line.y0 + line.y1) / 2 < y1]
+    xs, on_x = list(grid.xs), [list(segments) for segments in grid.on_x]
+    for c in range(len(grid.xs) - 1):
+        column = [line for line in inside if grid.xs[c] - 1 <= line.x0 and line.x1 <= grid.xs[c + 1] + 1]
+        for cut, rows in _cuts(column, grid.ys):
+            k = bisect_right(xs, cut)
+            xs.insert(k, cut)
+            on_x.insert(k, [Segment(cut, grid.ys[r], grid.ys[r + 1]) for r in rows])
+    return grid if len(xs) == len(grid.xs) else Grid(xs, grid.ys, on_x, grid.on_y)
+
+
+def _cuts(column: list[Line], ys: list[float]) -> list[tuple[float, list[int]]]:
+    """Where the lines of one ruled column split into whitespace columns, each with the rows it separates."""
+    by_row: dict[int, list[Line]] = {}
+    for line in column:
+        by_row.setdefault(_slot(ys, (line.y0 + line.y1) / 2), []).append(line)
+    side_by_side = [line for row in by_row.values() if _shares_baseline(row) for line in row]
+    if sum(1 for row in by_row.values() if _shares_baseline(row)) < 2:
+        return []
+    ranges = find_columns(side_by_side)
+    cuts = []
+    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
+        x = (end + start) / 2
+        rows = [r for r in range(len(ys) - 1) if not any(line.x0 < x < line.x1 for line in by_row.get(r, []))]
+        cuts.append((x, rows))
+    return cuts
+
+
+def _shares_baseline(lines: list[Line]) -> bool:
+    ordered = sorted(lines, key=lambda line: line.y0 + line.y1)
+    return any(b.y0 + b.y1 <= 2 * a.y1 for a, b in zip(ordered, ordered[1:], strict=False))
 
 
 def _cells(grid: Grid) -> list[list[int]]:
@@ -264,7 +330,7 @@ def _split_tall_rows(spans: list[Span], nrows: int, ncols: int, tall: set[int]) 
 def _records(spans: list[Span], ncols: int) -> list[list[Row]] | None:
     words = [w for s in spans for w in s.words]
     bands = text_lines(words)
-    if len(bands) < SPLIT_MIN_BANDS:
+    if len(bands) < 2:
         return None
     span_of = {id(w): s for s in spans for w in s.words}
     rows = []
@@ -277,9 +343,17 @@ def _records(spans: list[Span], ncols: int) -> list[list[Row]] | None:
             span = span_of[id(words_in[0])]
             row.pieces.append(Piece(span.left, span.right, words_in))
         rows.append(row)
-    # Complete: the first (key) column and most others; a label centred beside wrapped cells is not one.
-    complete = sum(1 for row in rows if 0 in row.occupied() and len(row.occupied()) >= max(2, 0.6 * ncols))
-    if complete < SPLIT_MIN_BANDS:
+    # Complete: the first (key) column and most others; a label centred beside wrapped cells is not one. Two
+    # complete lines set differently are a header and a row sharing one drawn row (a shaded header).
+    complete = [row for row in rows if 0 in row.occupied() and len(row.occupied()) >= max(2, 0.6 * ncols)]
+    styles = {_style(row) for row in complete}
+    if len(complete) < SPLIT_MIN_BANDS and not (len(complete) == 2 and len(styles) == 2):
         return None
     size = sorted(w.size for w in words)[len(words) // 2]
     return group_records(rows, [], ncols, size)
+
+
+def _style(row: Row) -> tuple[bool, float]:
+    words = [w for piece in row.pieces for w in piece.words]
+    sizes = sorted(w.size for w in words)
+    return all(w.bold for w in words), round(2 * sizes[len(sizes) // 2]) / 2

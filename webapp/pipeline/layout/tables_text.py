@@ -232,7 +232,8 @@ def place(line: Line, columns: Columns, lone: bool = False) -> list[Piece]:
 
 def _groups(words: list[Word], columns: Columns, em: float) -> list[list[Word]]:
     """Words cut at wide gaps that hold a column boundary: the word before ends before the next column starts,
-    the word after starts after the column before ends."""
+    the word after starts after the column before ends. A group still running over several columns is cut
+    wherever its words keep each to one column (cells set closer than half an em: "Gold 7 ✗ 42.6")."""
     groups: list[list[Word]] = [[words[0]]]
     for previous, word in zip(words, words[1:], strict=False):
         if word.x0 - previous.x1 >= CELL_GAP_EM * em and any(
@@ -241,7 +242,27 @@ def _groups(words: list[Word], columns: Columns, em: float) -> list[list[Word]]:
             groups.append([word])
         else:
             groups[-1].append(word)
-    return groups
+    return [part for group in groups for part in _by_column(group, columns)]
+
+
+def _by_column(words: list[Word], columns: Columns) -> list[list[Word]]:
+    if len(words) < 2:
+        return [words]
+    homes = []
+    for word in words:
+        k = bisect_right(columns.starts, word.x0 + 1.0) - 1
+        if k < 0 or word.x1 > columns.ends[k] + 1.0:
+            return [words]
+        homes.append(k)
+    if homes[0] == homes[-1]:
+        return [words]
+    parts: list[list[Word]] = [[words[0]]]
+    for home, before, word in zip(homes[1:], homes[:-1], words[1:], strict=True):
+        if home != before:
+            parts.append([word])
+        else:
+            parts[-1].append(word)
+    return parts
 
 
 def _hinted(words: list[Word], left: int, right: int, columns: Columns, em: float, lone: bool) -> tuple[int, int]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from webapp.pipeline.base import Option, Stage, StageContext
 from webapp.pipeline.chunking import STRATEGIES, ChunkSettings, chunk_dicts, chunk_document
-from webapp.pipeline.chunking.tokenizers import check_tokenizer, get_tokenizer
+from webapp.pipeline.chunking.tokenizers import available_tokenizers, check_tokenizer, get_tokenizer
 from webapp.pipeline.document import assign_ids
 
 # Tables of these repeat their first row when split, even where the parser declared no header rows.
@@ -36,7 +36,11 @@ class ChunkStage(Stage):
             int, 0, minimum=0, maximum=4096, help="Tokens of the previous chunk repeated at the start of the next."
         ),
         "tokenizer": Option(
-            str, "words", validator=check_tokenizer, help='How tokens are counted: "words" or "hf:NAME".'
+            str,
+            "words",
+            validator=check_tokenizer,
+            suggestions=available_tokenizers,
+            help='How tokens are counted: "words", or "hf:NAME" for a tokenizer.json in DOCPIPE_TOKENIZERS_DIR.',
         ),
         "include_headings": Option(bool, True, help="Start each chunk's text with its heading path."),
         "merge_small": Option(bool, True, help="Join a small section with the subsections that follow it."),

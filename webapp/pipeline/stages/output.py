@@ -43,8 +43,9 @@ class OutputStage(Stage):
             "metadata": metadata,
             "language": ctx.language or {"code": None, "confidence": 0.0},
             "quality": ctx.quality or {"score": None, "signals": {}, "warnings": list(document.warnings)},
-            "chunks": ctx.chunks,
         }
+        if "chunk" in ctx.options:  # only a pipeline with the chunk stage has chunks, [] when there is no text
+            ctx.output["chunks"] = ctx.chunks
 
 
 def keeps_furniture(ctx: StageContext) -> bool:
