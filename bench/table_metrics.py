@@ -17,6 +17,7 @@ _TAG = re.compile(r"<[^>]*>")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _SEPARATOR_CELL = re.compile(r"^\s*:?-+:?\s*$")
 
+
 def cell_words(text: str) -> list[str]:
     text = _TAG.sub(" ", _LINK_TARGET.sub("]", text))
     return _WORD.findall(text.lower().replace("_", " "))

@@ -9,10 +9,7 @@ import json
 import pytest
 
 from tests.conftest import corpus_file, multipart_body
-from tests.dashboard.layout_result import report_layout, report_pdf, store_layout
-from webapp.extensions import db
-from webapp.models import Result
-from webapp.pipeline.chunking import ChunkSettings, chunk_dicts, chunk_document
+from tests.dashboard.layout_result import report_layout, report_pdf, store_chunks, store_layout
 
 STAGES = ["ingest", "detect", "parse", "enrich", "chunk", "output"]
 CHUNK_KEYS = {"id", "index", "text", "token_count", "headings", "pages", "element_ids", "bboxes", "type"}
@@ -112,15 +109,11 @@ def test_every_format_chunks_through_the_job_api(client, work_queue, name, pagin
 def laid_out(app, client, work_queue) -> str:
     """A succeeded two-page PDF job of a chunk pipeline whose result is tests/dashboard/layout_result.py's layout,
     chunked one element a chunk (so each page has its own chunks)."""
-    make_pipeline(client, strategy="by_element")
+    make_pipeline(client)
     job_id = run(client, work_queue, report_pdf(), "fleet.pdf")
     document = report_layout()
     store_layout(app, job_id, document)
-    with app.app_context():
-        chunks = chunk_document(document, ChunkSettings(strategy="by_element"))
-        db.session.get(Result, job_id).chunks = chunk_dicts(document, chunks)
-        db.session.commit()
-        db.session.remove()
+    store_chunks(app, job_id, document, strategy="by_element")
     return job_id
 
 

@@ -76,3 +76,28 @@ def store_layout(app, job_id: str, document: ParsedDocument) -> dict:
         db.session.commit()
         db.session.remove()
     return parts
+
+
+CHUNK_STAGES = ("ingest", "detect", "parse", "enrich", "chunk", "output")
+
+
+def chunk_pipeline(app, name: str = "chunked") -> str:
+    """A pipeline with the chunk stage (the dashboard shows a Chunks tab for its jobs); returns its name."""
+    from webapp.services import pipelines
+
+    with app.app_context():
+        pipelines.create_pipeline({"name": name, "stages": [{"name": stage} for stage in CHUNK_STAGES]})
+        db.session.remove()
+    return name
+
+
+def store_chunks(app, job_id: str, document: ParsedDocument, **settings) -> list[dict]:
+    """Give the job's stored result the chunks of ``document`` as the chunk stage cuts them with ``settings``."""
+    from webapp.pipeline.chunking import ChunkSettings, chunk_dicts, chunk_document
+
+    chunks = chunk_dicts(document, chunk_document(document, ChunkSettings(**settings)))
+    with app.app_context():
+        db.session.get(Result, job_id).chunks = chunks
+        db.session.commit()
+        db.session.remove()
+    return chunks

@@ -14,8 +14,11 @@ from werkzeug.test import encode_multipart
 
 from tests.conftest import corpus_file
 from tests.dashboard.helpers import csrf_from, signed_in_client
+from tests.pipeline.chunking_helpers import train_tokenizer
 from webapp.extensions import db
 from webapp.models import AuditEvent, Job, StoredFile
+from webapp.pipeline.chunking.tokenizers import TOKENIZERS_ENV
+from webapp.pipeline.config import OPTIONAL_STAGES
 from webapp.pipeline.registry import stage_class, stage_names
 
 SAMPLE_PDF = "pdf_docling_multi_page.pdf"
@@ -115,6 +118,7 @@ def test_the_editor_has_a_labelled_field_for_every_declared_option(client):
                 assert f'<label for="{field_id}">' in html, field_id
             assert f'id="{field_id}-help"' in html
     assert 'name="enrich.enabled"' in html and 'name="parse.enabled"' not in html
+    assert 'id="stage-chunk-enabled" name="chunk.enabled" value="on">' in html, "the chunk stage starts off"
     assert 'name="csrf_token" type="hidden"' in html and "novalidate" in html
 
 
@@ -187,6 +191,80 @@ def test_the_preview_shows_the_body_that_would_be_saved(client):
     assert "Not valid yet: 1 problem." in html and "Ingest › Max size (MiB): must be an integer" in html
 
 
+# --- the chunk stage --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tokenizers_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two tokenizer files an operator installed in DOCPIPE_TOKENIZERS_DIR."""
+    folder = tmp_path / "tokenizers"
+    train_tokenizer(folder, "mini")
+    train_tokenizer(folder / "BAAI", "bge-mini")
+    monkeypatch.setenv(TOKENIZERS_ENV, str(folder))
+    return folder
+
+
+def set_fields(form: MultiDict, name: str | None = None, **chunk: str) -> MultiDict:
+    """Set the chunk stage's fields (``chunk.<key>``), and the pipeline's name, as a person types them."""
+    if name is not None:
+        form["name"] = name
+    for key, value in chunk.items():
+        form[f"chunk.{key}"] = value
+    return form
+
+
+def test_a_new_pipeline_can_add_the_chunk_stage_and_set_its_options(client, tokenizers_dir):
+    """GIVEN tokenizers installed WHEN the new-pipeline form is opened THEN the chunk stage is there but off, and
+    its tokenizer field offers "words" and each installed tokenizer; WHEN it is switched on with a strategy, a
+    size and a tokenizer THEN the saved pipeline has the chunk stage with exactly those options."""
+    html = client.get("/pipelines/new").get_data(as_text=True)
+    assert 'id="stage-chunk-enabled" name="chunk.enabled" value="on">' in html, "off in a new pipeline"
+    select = re.search(r'<select id="opt-chunk-tokenizer" name="chunk.tokenizer"[^>]*>(.*?)</select>', html, re.S)
+    assert re.findall(r'<option value="([^"]+)"', select.group(1)) == ["words", "hf:BAAI/bge-mini", "hf:mini"]
+    assert '<option value="words" selected>' in select.group(1)
+    assert re.findall(r'<option value="([^"]+)"', html.split('id="opt-chunk-strategy"')[1].split("</select>")[0]) == [
+        "by_title", "by_tokens", "by_page", "by_element",
+    ]  # fmt: skip
+
+    form = set_fields(editor_form(client, "/pipelines/new"), name="retrieval", strategy="by_tokens")
+    set_fields(form, enabled="on", max_tokens="256", tokenizer="hf:BAAI/bge-mini")
+    assert client.post("/pipelines/new", data=form).status_code == 302
+
+    created = client.get("/api/v1/pipelines/retrieval").get_json()
+    assert [stage["name"] for stage in created["stages"]] == list(stage_names())
+    assert created["stages"][4] == {
+        "name": "chunk",
+        "options": {"strategy": "by_tokens", "max_tokens": 256, "tokenizer": "hf:BAAI/bge-mini"},
+    }
+    page = client.get(f"/pipelines/{created['id']}").get_data(as_text=True)
+    assert "hf:BAAI/bge-mini" in page and "by_tokens" in page
+
+
+def test_chunk_option_errors_are_shown_beside_their_fields(client, tokenizers_dir):
+    """GIVEN the chunk stage switched on WHEN the overlap is more than half the size THEN the error is beside the
+    overlap field; GIVEN a saved tokenizer whose file was removed WHEN the pipeline is edited THEN the field
+    still shows it, and saving names the problem beside it (a 422, never a failed job)."""
+    form = set_fields(editor_form(client, "/pipelines/new"), name="overlapping", enabled="on", max_tokens="64")
+    set_fields(form, overlap_tokens="40")
+    response = client.post("/pipelines/new", data=form)
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "opt-chunk-overlap_tokens") == [
+        "must be below max_tokens: at most half of it (32)"
+    ]
+
+    set_fields(form, overlap_tokens="0", tokenizer="hf:mini")
+    assert client.post("/pipelines/new", data=form).status_code == 302
+    (tokenizers_dir / "mini" / "tokenizer.json").unlink()
+    pipeline = client.get("/api/v1/pipelines/overlapping").get_json()
+    edit = f"/pipelines/{pipeline['id']}/edit"
+    assert '<option value="hf:mini" selected>' in client.get(edit).get_data(as_text=True)
+    form = editor_form(client, edit)
+    form["description"] = "changed"
+    html = client.post(edit, data=form).get_data(as_text=True)
+    (error,) = field_errors(html, "opt-chunk-tokenizer")
+    assert error.startswith("tokenizer 'mini' is not installed")
+
+
 # --- saving and versions ----------------------------------------------------------------------------------
 
 
@@ -253,7 +331,10 @@ def test_creating_a_pipeline(app, client):
     response = client.post("/pipelines/new", data=form)
     assert response.status_code == 302
     created = client.get("/api/v1/pipelines/scans").get_json()
-    assert created["version"] == 1 and [s["name"] for s in created["stages"]] == list(stage_names())
+    # A new pipeline starts as the default one does: without the optional chunk stage.
+    assert created["version"] == 1 and [s["name"] for s in created["stages"]] == [
+        name for name in stage_names() if name not in OPTIONAL_STAGES
+    ]
     assert response.headers["Location"] == f"/pipelines/{created['id']}"
     assert [e.details["name"] for e in audit_actions(app, "pipeline.created")] == ["default", "scans"]
 

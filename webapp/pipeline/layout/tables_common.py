@@ -1,10 +1,10 @@
 """What the three table finders share: telling numbers from text, a cell's text, spans on a grid, header rows.
 
 Every finder ends with a list of ``Span`` (a rectangle of grid cells and the words in it) on an ``nrows`` x
-``ncols`` grid; ``make_table`` turns that into a ``PageTable``. A span's text is repeated in every grid cell it
-covers, across columns and down rows: that is what docling's ground truth does (a two-level header reads
-"TEDs | TEDs | TEDs" over "simple | complex | all"), and it keeps each column's header readable on its own when
-the table is flattened to Markdown or CSV.
+``ncols`` grid; ``make_table`` turns that into a ``PageTable``. A span's text stands once, in the top-left grid
+cell it covers, and the cells it covers stay empty, as in the HTML parser. Docling repeats spanning text in every
+column ("TEDs | TEDs | TEDs"); measured on the SEC filings that turned one 8-column header into 8 copies of itself
+in the text and the Markdown, and cost the token F1 of the whole document 5 points.
 """
 
 from __future__ import annotations
@@ -261,6 +261,23 @@ def _numeric_share(spans: list[Span], rows: list[int], column: int, grid: list[l
     return sum(1 for words in cells if is_numeric(words) and not is_year(words)) / len(cells)
 
 
+def _cells(grid: list[list[int]], texts: list[str], rows: list[int], columns: list[int]) -> list[list[str]]:
+    """A spanning cell's text stands in its top-left position only, the positions it covers stay empty: as the
+    HTML parser does, and so the table's text and Markdown say each thing once (an 8-column header span would
+    otherwise read 8 times)."""
+    seen: set[int] = set()
+    cells = []
+    for r in rows:
+        row = []
+        for c in columns:
+            span = grid[r][c]
+            row.append(texts[span] if span >= 0 and span not in seen else "")
+            if span >= 0:
+                seen.add(span)
+        cells.append(row)
+    return cells
+
+
 def make_table(
     spans: list[Span], nrows: int, edges: list[tuple[float, float]], bbox: tuple[float, float, float, float],
     kind: str, hint: int = 0,
@@ -275,7 +292,7 @@ def make_table(
     distinct = [{grid[r][c] for c in columns if grid[r][c] >= 0 and texts[grid[r][c]]} for r in rows]
     if len(columns) < 2 or sum(1 for cells in distinct if len(cells) > 1) < 2:
         return None
-    cells = [[texts[grid[r][c]] if grid[r][c] >= 0 else "" for c in columns] for r in rows]
+    cells = _cells(grid, texts, rows, columns)
     kept_hint = sum(1 for r in rows if r < hint) if hint else 0
     header = header_rows(spans, rows, columns, grid, kept_hint)
     bounds = []

@@ -3,8 +3,8 @@
 Segments that meet or cross form connected groups (pdfplumber's edges -> intersections idea). Each group with
 horizontal and vertical rules gives a grid: its x-lines are the vertical rules plus the ends of the horizontal
 ones (a table drawn with inner column rules only still has its outer edges), its y-lines likewise. Neighbouring
-grid cells whose shared border is mostly missing are one spanning cell; its text is repeated in every grid cell
-it covers (see ``tables_common``). A grid row holding three or more complete text lines and no rule between them
+grid cells whose shared border is mostly missing are one spanning cell; its text stands in its top-left grid cell
+only (see ``tables_common``). A grid row holding three or more complete text lines and no rule between them
 (columns ruled, rows not) is split into rows the way booktabs tables are.
 """
 
