@@ -209,7 +209,7 @@ def _memory_child(mode: str) -> None:
         "seconds": round(time.perf_counter() - started, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_before_mb": round(before / 1024, 1),
-        "chunks": len(result["chunks"]),
+        "chunks": len(result.get("chunks", [])),  # a pipeline without the chunk stage has no "chunks"
         "timings_ms": result["timings"],
     }
     print(json.dumps(figures))

@@ -1,11 +1,13 @@
 """Docpipe's performance report (``make bench``): every benchmark, one table per section, ratios from this run.
 
-    .venv/bin/python bench/report.py [--sections overhead,scaling,api,memory,extraction,layout,other] [--quick]
+    .venv/bin/python bench/report.py [--sections overhead,scaling,api,memory,extraction,layout,chunks,other] [--quick]
 
 Sections: 1 platform overhead (in-process vs end to end on SQLite and on PostgreSQL + Redis), 2 scaling with
 consumer processes, 3 the API under load (wrk, 1,000,000 jobs in PostgreSQL), 4 memory, 5 extraction
 (pipeline vs the raw pypdfium2 floor vs markitdown), 5b layout analysis (pages/s with layout on and off, heading
-and table-cell F1 against docling, pdfplumber beside us), 6 the other benchmarks (OCR and limits, audit queries).
+and table-cell F1 against docling, pdfplumber beside us), 5c chunking (time against parsing, memory on the
+1,225-page text, BM25 recall@5 of by_title chunks beside plain 512-token windows), 6 the other benchmarks (OCR and
+limits, audit queries).
 Everything goes to bench/results/latest.json as well. PostgreSQL must answer on DOCPIPE_TEST_PG_ADMIN_URL
 (default postgresql://postgres@127.0.0.1:5432/postgres); the bench uses a database of its own
 (DOCPIPE_BENCH_DATABASE, default docpipe_bench, dropped and created) and starts a Redis server of its own.
@@ -29,7 +31,7 @@ from bench import api_load, memory, overhead
 from bench.common import REPO, machine, small_files
 
 RESULTS = REPO / "bench" / "results"
-SECTIONS = ("overhead", "scaling", "api", "memory", "extraction", "layout", "other")
+SECTIONS = ("overhead", "scaling", "api", "memory", "extraction", "layout", "chunks", "other")
 GOALS = {
     "overhead_p50_ms": 25.0,
     "e2e_vs_in_process": 0.80,
@@ -39,6 +41,8 @@ GOALS = {
     "layout_pages_per_s": 100.0,
     "text_only_pages_per_s": 200.0,
     "heading_f1": 0.9,
+    "chunk_vs_parse_pct": 10.0,
+    "chunk_worker_mb": 300.0,
 }
 
 
@@ -206,6 +210,38 @@ def section_layout(args: argparse.Namespace) -> dict[str, Any]:
     return json.loads(out.read_text())
 
 
+def section_chunks(args: argparse.Namespace) -> dict[str, Any]:
+    out = RESULTS / "chunks.json"
+    command = ["bench/chunks.py", "--json", str(out), *(["--quick"] if args.quick else [])]
+    output, seconds = _run_script(command)
+    print(f"\n5c. Chunking: time against parsing, memory, retrieval recall@5 (bench/chunks.py, {seconds:.0f} s)")
+    print("\n".join("   " + line for line in output.rstrip().splitlines()))
+    if not out.exists():
+        return {"output": output}
+    return json.loads(out.read_text())
+
+
+def _chunk_goals(chunks: dict[str, Any]) -> list[list[Any]]:
+    """Chunking adds at most 10 % to parsing (by_title, words: the stage's defaults), the chunk pipeline stays
+    in the worker's memory on the 1,225-page text, and by_title chunks find at least as much as plain windows."""
+    rows: list[list[Any]] = []
+    defaults = [row for row in chunks.get("timing", []) if (row["strategy"], row["tokenizer"]) == ("by_title", "words")]
+    if defaults:
+        worst, goal = max(row["chunk_vs_parse_pct"] for row in defaults), GOALS["chunk_vs_parse_pct"]
+        rows.append(["chunking / parsing, by_title (worst PDF)", f"<= {goal:.0f} %", worst, worst <= goal])
+    peak = chunks.get("memory", {}).get("chunk", {}).get("peak_rss_mb")
+    if peak is not None:
+        goal = GOALS["chunk_worker_mb"]
+        rows.append(["peak RSS, 1,225 pages with chunk", f"<= {goal:.0f} MB", peak, peak <= goal])
+    retrieval = chunks.get("retrieval", {})
+    titled, windows = retrieval.get("by_title"), retrieval.get("plain 512-token windows")
+    if titled and windows:
+        for kind in ("words", "section"):
+            ours, theirs = titled[kind]["recall_at_5"], windows[kind]["recall_at_5"]
+            rows.append([f"recall@5 by_title ({kind} questions)", f">= windows {theirs:.3f}", ours, ours >= theirs])
+    return rows
+
+
 def section_other(args: argparse.Namespace) -> dict[str, Any]:
     """The OCR/limits and audit-query benchmarks, as they print themselves (smaller runs than their defaults)."""
     import psycopg
@@ -240,6 +276,7 @@ RUNNERS = {
     "memory": section_memory,
     "extraction": section_extraction,
     "layout": section_layout,
+    "chunks": section_chunks,
     "other": section_other,
 }
 
@@ -279,6 +316,8 @@ def goals(report: dict[str, Any]) -> list[list[Any]]:
             rows.append([f"{label} (raw {rates['raw']:.0f})", f">= {goal:.0f}", rates[key], rates[key] >= goal])
         value, goal = lay["headings"]["mean_f1"], GOALS["heading_f1"]
         rows.append(["heading F1 vs docling (mean of 3)", f">= {goal:.1f}", value, value >= goal])
+    if report.get("chunks"):
+        rows += _chunk_goals(report["chunks"])
     return [[name, goal, value, "met" if ok else "MISSED"] for name, goal, value, ok in rows]
 
 

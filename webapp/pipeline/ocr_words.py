@@ -63,6 +63,7 @@ def _layout_words(boxes: list[OcrWord], scale: float, rules: list[Rule]) -> list
             (box.left + box.width) * scale,
             (box.top + box.height) * scale,
             round(sizes[box.line], 1),
+            paragraph=box.line[0] * 10_000 + box.line[1],
         )
         for box in kept
     ]

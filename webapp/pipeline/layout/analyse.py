@@ -20,6 +20,7 @@ from webapp.pipeline.layout.lines import page_lines
 from webapp.pipeline.layout.model import Item, Line, PageInput, PageTable
 from webapp.pipeline.layout.order import reading_order
 from webapp.pipeline.layout.tables import find_tables
+from webapp.pipeline.render import table_text
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,8 @@ def _element(item: Item, tables: list[Table]) -> Element:
     if item.table is not None:
         table = item.table
         pages = item.pages or [item.page]
-        tables.append(Table(table.rows, page=item.page, header_rows=table.header_rows, bbox=table.bbox, pages=pages))
-        return Element("table", "", page=item.page, table_index=len(tables) - 1, bbox=table.bbox)
+        parsed = Table(table.rows, page=item.page, header_rows=table.header_rows, bbox=table.bbox, pages=pages)
+        tables.append(parsed)
+        # The element carries the table's text too, as every other parser's table element does.
+        return Element("table", table_text(parsed), page=item.page, table_index=len(tables) - 1, bbox=table.bbox)
     return Element(item.kind, item.text, page=item.page, level=item.level, bbox=item.bbox)

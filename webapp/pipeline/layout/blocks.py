@@ -13,12 +13,14 @@ from statistics import median
 
 from webapp.pipeline.layout.model import Line
 
-_BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–—➢➤►▶✓✔])\s*$|^([•◦▪▫■□●○‣⁃∙·➢➤►▶✓✔])\s*\S")
+_BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–➢➤►▶✓✔])\s*$|^([•◦▪▫■□●○‣⁃∙·➢➤►▶✓✔])\s*\S")
 _ORDERED = re.compile(r"^(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|\([ivx]{1,4}\))$")
 _FACE_SUFFIX = re.compile(
     r"(?:MT|PS|Std|Pro|Regular|Book|Medium|Light|Thin|Bold|Black|Heavy|Semi|Demi|Italic|Oblique|It)*$",
     re.IGNORECASE,
 )
+# Fewer line gaps than this on a page and its usual gap is not measured but assumed.
+MIN_GAPS = 3
 _SENTENCE_END = (".", "!", "?", ":", ";", '"', "”", "’", ")")
 
 
@@ -96,13 +98,20 @@ def join_lines(texts: list[str], broken: list[bool] | None = None) -> str:
 
 
 def _usual_gap(lines: list[Line]) -> float:
-    """The page's typical gap between a line and the next one of the same paragraph."""
+    """The page's typical gap between a line and the next one of the same paragraph.
+
+    Measured where the page has lines enough to measure (a double-spaced filing keeps its wide gaps inside its
+    paragraphs); on a page of two or three lines a gap wider than half a line is taken for a paragraph break.
+    """
     gaps = []
     for previous, line in zip(lines, lines[1:], strict=False):
         gap = line.y0 - previous.y1
         if 0 <= gap < 1.5 * previous.size and abs(line.size - previous.size) < 0.5 and _overlap(previous, line) > 0:
             gaps.append(gap)
-    return median(gaps) if gaps else 0.3 * (lines[0].size if lines else 10.0)
+    size = lines[0].size if lines else 10.0
+    if len(gaps) < MIN_GAPS:
+        return min(median(gaps), 0.5 * size) if gaps else 0.3 * size
+    return median(gaps)
 
 
 def _overlap(a: Line, b: Line) -> float:
@@ -124,6 +133,8 @@ def _continues(block: Block, line: Line, usual_gap: float, exact: bool) -> bool:
         return False
     if exact and font_family(line_font(previous)) != font_family(line_font(line)):
         return False
+    if previous.words and line.words and previous.words[-1].paragraph != line.words[0].paragraph:
+        return False  # OCR's own paragraphs
     if _overlap(block.lines[-1], line) <= 0 or _starts_item(line):
         return False
     width = block.bbox[2] - block.bbox[0]

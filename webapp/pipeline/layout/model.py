@@ -24,6 +24,9 @@ class Word:
     # The first half of a word hyphenated at a line end, whose hyphen PDFium removed ("experi" of "experi-|ence"):
     # the next word is its second half, on the next line; join the two without a space.
     hyphenated: bool = False
+    # OCR: the paragraph Tesseract's own page analysis put the word in (-1: unknown). Lines of two paragraphs
+    # are not joined into one block, whatever their spacing says.
+    paragraph: int = -1
 
 
 @dataclass(slots=True)
