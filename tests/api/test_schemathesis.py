@@ -5,10 +5,11 @@ Checks on every answer: no 5xx, the status code is documented, the content type 
 the headers match the documented schemas, invalid data is refused with a 4xx, and every error is problem+json
 (a 422 with ``errors[{field, message}]``).
 
-Path parameters are generated, and about half of them are swapped for ids that exist (a succeeded job, a queued
-one, pipelines, a second user and their key, a webhook and its delivery), so the operations run on real data too.
-Never swapped in: the admin's own user and key, which the run needs to the end (revoking or demoting them would
-turn every later request into a 401/403). Webhook URLs are swapped for a loopback address: no name lookups.
+Path parameters are generated, and about half of them are swapped for ids that exist (succeeded jobs, one of a
+pipeline with the chunk stage, a queued one, pipelines, a second user and their key, a webhook and its delivery),
+so the operations run on real data too. Never swapped in: the admin's own user and key, which the run needs to the
+end (revoking or demoting them would turn every later request into a 401/403). Webhook URLs are swapped for a
+loopback address: no name lookups.
 """
 
 from __future__ import annotations
@@ -98,13 +99,18 @@ def _seed(app, accounts, work_queue) -> str:
         custom = pipelines.create_pipeline(
             {"name": "custom", "stages": [{"name": n} for n in ("ingest", "detect", "parse", "output")]}
         )
+        chunked = pipelines.create_pipeline(
+            {"name": "chunked", "stages": [{"name": n} for n in ("ingest", "detect", "parse", "chunk", "output")]}
+        )
         with corpus_file("csv_stanley-cups.csv").open("rb") as handle:
             done = jobs.submit_job(handle, "cups.csv", "default")
+        with corpus_file("md_docling_wiki.md").open("rb") as handle:
+            chunked_job = jobs.submit_job(handle, "wiki.md", chunked.name)  # its chunks answer 200
         endpoint, _ = webhooks.create_endpoint({"url": "http://127.0.0.1:9/hook", "events": ["*"]})
         delivery = webhooks.send_test(endpoint)
         REAL_IDS.clear()
         REAL_IDS.update(
-            job_id=[done.id],
+            job_id=[done.id, chunked_job.id],
             ref=["default", custom.id, custom.name],
             user_id=[spare.id],
             key_id=[spare_key.id],

@@ -137,8 +137,11 @@ def test_python_memory_error_is_limit_exceeded(long_text: Path) -> None:
 
 
 def test_cpu_limit_is_limit_exceeded(long_text: Path) -> None:
-    """GIVEN a document that needs seconds of CPU WHEN the child may use 1 THEN the kernel stops it (SIGXCPU)."""
-    limits = Limits(timeout_seconds=60, max_cpu_seconds=1)
+    """GIVEN a document that needs seconds of CPU WHEN the child may use 1 THEN the kernel stops it (SIGXCPU).
+
+    Memory is no limit here (4 GiB): the 40 MB text also needs hundreds of MiB, and which limit a warm child
+    meets first would depend on what it parsed before."""
+    limits = Limits(timeout_seconds=60, max_cpu_seconds=1, max_memory_mb=4096)
     with pytest.raises(PipelineFailed) as failure:
         run_isolated(source(long_text), default_stages(), RecordingHooks(), limits)
     assert failure.value.error["type"] == "limit_exceeded"

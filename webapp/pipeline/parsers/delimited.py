@@ -18,7 +18,6 @@ _SNIFF_CHARS = 65536
 
 # A number as spreadsheets write it: 12, -3.5, 1,204, 7%, $ 12.
 _NUMBER = re.compile(r"[-+(]?[$€£]?\s*\d[\d,. ]*%?\)?")
-_HEADER_SAMPLE = 20
 
 
 class DelimitedParser(Parser):
@@ -54,9 +53,8 @@ class DelimitedParser(Parser):
 
 
 def _header_rows(rows: list[list[str]]) -> int:
-    """1 when the first row reads as column names: no number in it, where the rows below hold numbers."""
-    if len(rows) < 2 or any(_NUMBER.fullmatch(cell.strip()) for cell in rows[0]):
+    """1 when the first row reads as column names: every cell named, none a number (a title row with empty
+    cells, or a first row of data, is not a header)."""
+    if len(rows) < 2 or not all(cell.strip() for cell in rows[0]):
         return 0
-    below = rows[1 : 1 + _HEADER_SAMPLE]
-    numeric_below = any(_NUMBER.fullmatch(cell.strip()) for row in below for cell in row)
-    return 1 if numeric_below or all(cell.strip() for cell in rows[0]) else 0
+    return 0 if any(_NUMBER.fullmatch(cell.strip()) for cell in rows[0]) else 1
