@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from webapp.pipeline.document import Element, Page, Table
 from webapp.pipeline.layout.blocks import Block, build_blocks, line_font, monospaced
 from webapp.pipeline.layout.continued import join_continued_tables
-from webapp.pipeline.layout.furniture import ZONE_SHARE, mark_furniture, rejoin_zone_items
+from webapp.pipeline.layout.furniture import PAGE_NUMBER, ZONE_SHARE, mark_furniture, rejoin_zone_items
 from webapp.pipeline.layout.headings import MAX_HEADING_LINES, mark_headings
 from webapp.pipeline.layout.lines import page_lines
 from webapp.pipeline.layout.model import Item, Line, PageInput, PageTable
@@ -92,15 +92,14 @@ def analyse_page(page: PageInput, tables: bool, failures: list[int]) -> list[Ite
     found: list[PageTable] = []
     if tables:
         try:
-            found = find_tables(page, lines)
+            found = find_tables(page, _without_page_numbers(lines, page.height))
         except Exception:  # a table finder bug must never cost the page its text
             log.exception("table detection failed on page %d", page.number)
             failures.append(page.number)
     prose = [line for line in lines if not _inside_any(line, found)] if found else lines
     zones = _zones(prose, page.height)
     size = _median_size(prose) if prose else 10.0
-    boxes = [(line.x0, line.y0, line.x1, line.y1) for line in prose] + [table.bbox for table in found]
-    order = reading_order(boxes, min_gutter=max(size, 6.0))
+    order = _page_order(prose, found, page.height, size)
     exact = page.source == "text"
     items: list[Item] = []
     run: list[Line] = []
@@ -117,6 +116,54 @@ def analyse_page(page: PageInput, tables: bool, failures: list[int]) -> list[Ite
         items.append(Item("table", "", page.number, table.bbox, table=table))
     items.extend(_blocks_to_items(build_blocks(run, page.number, run_zones, exact)))
     return items
+
+
+def _page_order(prose: list[Line], found: list[PageTable], height: float, size: float) -> list[int]:
+    """Indexes of ``prose`` and then of ``found`` (after the prose) in reading order. A header or footer line set
+    apart at the top or bottom edge reads first or last and takes no part in the cut into columns: a page number
+    centred under a two-column page stands in the gutter, and would hide it."""
+    margins = _margin_lines(prose, height)
+    inner = [index for index in range(len(prose)) if index not in margins]
+    boxes = [(prose[i].x0, prose[i].y0, prose[i].x1, prose[i].y1) for i in inner] + [t.bbox for t in found]
+    order = reading_order(boxes, min_gutter=max(size, 6.0))
+    mapped = [inner[k] if k < len(inner) else len(prose) + k - len(inner) for k in order]
+    top = sorted((i for i in margins if prose[i].y0 < height / 2), key=lambda i: prose[i].x0)
+    bottom = sorted((i for i in margins if prose[i].y0 >= height / 2), key=lambda i: prose[i].x0)
+    return top + mapped + bottom
+
+
+def _margin_lines(lines: list[Line], height: float) -> set[int]:
+    """The lines of the page's first and last band, in the margin zones, at least a line's height from the rest."""
+    if len(lines) < 3:
+        return set()
+    margins: set[int] = set()
+    first = min(line.y1 for line in lines)
+    last = max(line.y0 for line in lines)
+    top = [i for i, line in enumerate(lines) if line.y0 <= first]
+    bottom = [i for i, line in enumerate(lines) if line.y1 >= last]
+    for band, inside in ((top, first <= ZONE_SHARE * height), (bottom, last >= (1 - ZONE_SHARE) * height)):
+        if not inside or len(band) == len(lines):
+            continue
+        y0, y1 = min(lines[i].y0 for i in band), max(lines[i].y1 for i in band)
+        rest = [line for i, line in enumerate(lines) if i not in band]
+        gap = min(line.y0 for line in rest) - y1 if band is top else y0 - max(line.y1 for line in rest)
+        if gap >= y1 - y0:
+            margins.update(band)
+    return margins
+
+
+def _without_page_numbers(lines: list[Line], height: float) -> list[Line]:
+    """The lines a table may take: a page number on the page's first or last line ("- 3 -", "Page 3 of 9") sits
+    under a table that ends the page as a cell would, and is the page's furniture, not the table's."""
+    top, bottom = min(line.y1 for line in lines), max(line.y0 for line in lines)
+    return [
+        line
+        for line in lines
+        if not (
+            (line.y0 <= top <= ZONE_SHARE * height or line.y1 >= bottom >= (1 - ZONE_SHARE) * height)
+            and PAGE_NUMBER.match(line.text.strip())
+        )
+    ]
 
 
 def _inside_any(line: Line, tables: list[PageTable]) -> bool:

@@ -135,13 +135,26 @@ def _continues(block: Block, line: Line, usual_gap: float, exact: bool) -> bool:
         return False
     if previous.words and line.words and previous.words[-1].paragraph != line.words[0].paragraph:
         return False  # OCR's own paragraphs
-    if _overlap(block.lines[-1], line) <= 0 or _starts_item(line):
+    # The previous row whole: a justified line's words spread wide are split into pieces on one baseline.
+    row_x0, row_x1 = _last_row(block)
+    if min(row_x1, line.x1) - max(row_x0, line.x0) <= 0 or _starts_item(line):
         return False
     width = block.bbox[2] - block.bbox[0]
-    if previous.text.endswith(_SENTENCE_END) and previous.x1 - previous.x0 < 0.7 * max(width, line.x1 - line.x0):
+    if previous.text.endswith(_SENTENCE_END) and row_x1 - row_x0 < 0.7 * max(width, line.x1 - line.x0):
         return False
     # A first-line indent after a finished sentence starts a paragraph.
-    return not (line.x0 > previous.x0 + 1.2 * size and previous.text.endswith(_SENTENCE_END))
+    return not (line.x0 > row_x0 + 1.2 * size and previous.text.endswith(_SENTENCE_END))
+
+
+def _last_row(block: Block) -> tuple[float, float]:
+    """The x-extent of the block's last row: its last line and the pieces before it on the same baseline."""
+    last = block.lines[-1]
+    x0, x1 = last.x0, last.x1
+    for line in reversed(block.lines[:-1]):
+        if not _same_band(line, last):
+            break
+        x0, x1 = min(x0, line.x0), max(x1, line.x1)
+    return x0, x1
 
 
 def line_font(line: Line) -> str:

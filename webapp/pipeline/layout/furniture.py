@@ -18,7 +18,7 @@ ZONE_SHARE = 0.15
 # How far (points) the same running text may move between pages and still count as the same.
 SAME_PLACE = 6.0
 _DIGITS = re.compile(r"\d+")
-_PAGE_NUMBER = re.compile(
+PAGE_NUMBER = re.compile(
     r"^[\W_]*(?:(?:page|p\.|seite|pagina|página|страница)\s*)?(?:\d{1,4}|[ivxlc]{1,7})"
     r"(?:\s*(?:of|/|von|de|sur|из)\s*\d{1,4})?[\W_]*$",
     re.IGNORECASE,
@@ -39,7 +39,7 @@ def mark_furniture(items: list[Item], page_count: int) -> None:
                 for item in cluster:
                     item.kind = kind
     for item in candidates:
-        if item.kind not in ("page_header", "page_footer") and _PAGE_NUMBER.match(item.text.strip()):
+        if item.kind not in ("page_header", "page_footer") and PAGE_NUMBER.match(item.text.strip()):
             item.kind = "page_header" if item.zone == "top" else "page_footer"
 
 

@@ -79,7 +79,10 @@ def _is_heading(item: Item, body_size: float, body_bold: bool, body_font: str) -
     family = font_family(item.font)
     distinct = bool(body_font and family and family != body_font and not item.mono)
     distinct = distinct and not _MONOSPACE.search(item.font)
-    standout = (item.bold and not body_bold) or (distinct and not text.endswith(".") and not _CAPTION.match(text))
+    # A caption ("Table 2: ...", "Figure 3. ...") is set apart by weight or face as often as a heading is.
+    if _CAPTION.match(text):
+        return False
+    standout = (item.bold and not body_bold) or (distinct and not text.endswith("."))
     return standout and item.lines <= 2 and words <= 20
 
 

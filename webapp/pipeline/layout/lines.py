@@ -7,11 +7,19 @@ spaces to about half an em at most).
 
 from __future__ import annotations
 
+import re
+
 from webapp.pipeline.layout.model import Line, Word
 
 SPLIT_GAP_EM = 0.9
 # A word joins a line when this share of its height overlaps the line's band.
 MIN_OVERLAP = 0.5
+# A word grows its band only when its centre is this share of the band's height from the band's centre, at most.
+CENTRE_SHIFT = 0.3
+# A justified line's stretched spaces: at least this many equal gaps in a row, none wider than this many ems.
+JUSTIFIED_RUN = 2
+MAX_STRETCH_EM = 1.6
+_LETTERS = re.compile(r"[^\W\d_]{2}")
 
 
 def page_lines(words: list[Word]) -> list[Line]:
@@ -54,8 +62,12 @@ def _bands(words: list[Word]) -> list[list[Word]]:
             bottoms.append(y1)
             continue
         bands[best].append(word)
-        # The band keeps the height of its first words, so a tall word does not swallow the next line.
-        if height <= 1.5 * (bottoms[best] - tops[best]):
+        # The band keeps the height of its first words, so a tall word does not swallow the next line; nor does
+        # a word off its centre (a heading in the next column on another baseline), which would chain the band to
+        # the next line of this column.
+        top, bottom = tops[best], bottoms[best]
+        off = (y0 + y1 - top - bottom) / 2
+        if height <= 1.5 * (bottom - top) and -CENTRE_SHIFT * (bottom - top) <= off <= CENTRE_SHIFT * (bottom - top):
             if y0 < tops[best]:
                 tops[best] = y0
             if y1 > bottoms[best]:
@@ -68,20 +80,54 @@ def _centre(word: Word) -> float:
 
 
 def split_line(words: list[Word]) -> list[Line]:
-    """Words of one band, sorted by x, cut where a gap is wider than ``SPLIT_GAP_EM`` of the font size."""
+    """Words of one band, sorted by x, cut where a gap is wider than ``SPLIT_GAP_EM`` of the font size, unless
+    the gap is one of a justified line's stretched spaces (``_justified``)."""
     lines: list[Line] = []
     current: list[Word] = []
-    for word in words:
+    stretched: set[int] = set()
+    for index, word in enumerate(words):
         if current:
             previous = current[-1]
             em = max(min(previous.size, word.size), 1.0)
             if word.x0 - previous.x1 > SPLIT_GAP_EM * em:
-                lines.append(make_line(current))
-                current = []
+                if not stretched:
+                    stretched = _justified(words)
+                if index not in stretched:
+                    lines.append(make_line(current))
+                    current = []
         current.append(word)
     if current:
         lines.append(make_line(current))
     return lines
+
+
+def _justified(words: list[Word]) -> set[int]:
+    """Indexes of the words after a wide gap that is a justified line's stretched space, not a gutter or a cell
+    boundary: a narrow justified column spreads its few words with equal gaps of an em or more. A run of at least
+    ``JUSTIFIED_RUN`` equal gaps (within half a point; a sentence end may add half again) between words of letters,
+    none wider than ``MAX_STRETCH_EM``, is such a line; a gutter or a table's columns break the run.
+    """
+    found = {-1}  # never empty, so the caller computes this once per band
+    start = 0
+    for end in range(1, len(words) + 1):
+        if end < len(words) and _same_stretch(words, start, end):
+            continue
+        if end - start - 1 >= JUSTIFIED_RUN and all(_LETTERS.search(w.text) for w in words[start:end]):
+            found.update(range(start + 1, end))
+        start = end
+    return found
+
+
+def _same_stretch(words: list[Word], start: int, end: int) -> bool:
+    """Whether the gap before ``words[end]`` is as wide as the first gap of the run that begins at ``start``."""
+    if end == start + 1:
+        gap = words[end].x0 - words[start].x1
+        return 0 < gap <= MAX_STRETCH_EM * max(words[start].size, 1.0)
+    first = words[start + 1].x0 - words[start].x1
+    gap = words[end].x0 - words[end - 1].x1
+    if words[end - 1].text.endswith((".", "!", "?", ":", ";")):
+        return first - 0.5 <= gap <= 1.5 * first + 0.5
+    return abs(gap - first) <= 0.5 and abs(words[end].size - words[start].size) < 0.5
 
 
 def make_line(words: list[Word]) -> Line:

@@ -54,17 +54,31 @@ HEADER_GAP_EM = 2.5
 HEADER_STACK_EM = 0.8
 _CAPTION = re.compile(r"^(?:Table|Tab\.|Figure|Fig\.|Exhibit|Chart|Source|Note)s?\b", re.IGNORECASE)
 _UNIT_NOTE = re.compile(r"^\((?:in |unaudited|amounts in|dollars in)", re.IGNORECASE)
+_DASHES = ("-", "–", "—")
+_LETTERS = re.compile(r"[^\W\d_]{2}")
 _EQUATION_NUMBER = re.compile(r"^\(\d+[a-z]?\)$")
+# A header cell has no more words than this (a longer line running past the figures is prose).
+MAX_HEADER_WORDS = 6
+# Running text beside a table has at least this many words on most of its lines.
+MIN_PROSE_WORDS = 4
 # Share of a figure column's figures that must share a right, left or centre edge.
 ALIGNED_SHARE = 0.6
 
 
-def find_aligned(lines: list[Line], hints: list[Segment], ocr: bool, beside: bool = True) -> list[Found]:
+def find_aligned(lines: list[Line], hints: list[Segment], ocr: bool, beside: int = 2) -> list[Found]:
+    """``beside``: how many times more a column of running text beside a run may be cut off (a page of three
+    columns has two beside a table in its last one)."""
     # Cheap refusal first: a page without three lines holding a figure has no seeds.
     if sum(1 for line in lines if _figure_at_end(line)) < MIN_ROWS:
         return []
     lines = split_figures(lines)
     bands = bands_of(lines)
+    if any(line.text in _DASHES for line in lines):
+        # A list's dash bullets set apart from their items are no nil figures, nor are they once the items
+        # (the other column of the page) are cut away.
+        bullets = {id(line) for band in bands for k, line in enumerate(band.lines) if _bullet(band.lines, k)}
+        lines = [line for line in lines if id(line) not in bullets]
+        bands = bands_of(lines)
     seeds = [_is_seed(band) for band in bands]
     if sum(seeds) < MIN_ROWS:
         return []
@@ -75,48 +89,93 @@ def find_aligned(lines: list[Line], hints: list[Segment], ocr: bool, beside: boo
         if cut is None:
             tables.extend(_run_tables(bands, seeds, first, last, hints, ocr, columns))
             continue
-        # Running text beside the figures is the page's other column: look again without it, near the run.
-        side, x = cut
-        top, bottom = bands[first].y0 - 15 * _size(bands), bands[last].y1 + 1.0
+        # Running text among the figures is another column of the page: look again on either side of it, near
+        # the run (and just below it: running text shows itself by going on).
+        top, bottom = bands[first].y0 - 15 * _size(bands), bands[last].y1 + 3 * _size(bands)
         near = [line for line in lines if top <= line.y0 and line.y1 <= bottom]
-        kept = [line for line in near if (line.x0 > x if side == "left" else line.x1 < x)]
-        tables.extend(find_aligned(kept, hints, ocr, beside=False))
+        # The column itself too: it may hold a table of its own beside the figures that made the run.
+        inner = [line for line in near if cut[0] <= line.x0 and line.x1 <= cut[1]]
+        for kept in ([line for line in near if line.x1 < cut[0]], inner, [line for line in near if line.x0 > cut[1]]):
+            if kept:
+                tables.extend(find_aligned(kept, hints, ocr, beside=beside - 1))
     return tables
 
 
 def _prose_beside(
     bands: list[Band], first: int, last: int, ranges: list[tuple[float, float]]
-) -> tuple[str, float] | None:
-    """("left", x) when the first column of a run is running text (long lines filling the column, the text
-    going on above or below the run), ("right", x) when the last one is; x is where to cut."""
+) -> tuple[float, float] | None:
+    """The span (x0, x1) of a column of the run that is running text, the page's other column beside the
+    figures or between two tables: text goes on in it just above or below the run, and its lines beside the
+    figures are prose (or a lone heading); the first and last columns are looked at first."""
+    ranges = _with_outer(bands[first : last + 1], ranges)
     if len(ranges) < 3:
         return None
-    for side, (start, end) in (("left", ranges[0]), ("right", ranges[-1])):
-        inside = [line for band in bands[first : last + 1] for line in band.lines if start <= line.x0 <= line.x1 <= end]
-        if _prose(inside, end - start) and _goes_on(bands, first, last, start, end):
-            return side, (end + 0.5 if side == "left" else start - 0.5)
+    order = [0, len(ranges) - 1, *range(1, len(ranges) - 1)]
+    for index in order:
+        # A line of that column may reach beyond the figures' edges, never into the next column.
+        low = ranges[index - 1][1] + 1 if index > 0 else float("-inf")
+        high = ranges[index + 1][0] - 1 if index + 1 < len(ranges) else float("inf")
+        column = ranges[index]
+        inside = [
+            line
+            for band in bands[first : last + 1]
+            for line in band.lines
+            if low <= line.x0 <= line.x1 <= high and line.x0 <= column[1] and line.x1 >= column[0]
+        ]
+        if inside and _running_text(bands, first, last, inside, (low, high)):
+            return min(line.x0 for line in inside) - 0.5, max(line.x1 for line in inside) + 0.5
     return None
 
 
+def _running_text(bands: list[Band], first: int, last: int, inside: list[Line], room: tuple[float, float]) -> bool:
+    """Text in the column just above and just below the run is the page's other column, whatever its lines look
+    like beside the run (the ends of list items, a heading); so is prose, or a lone line of words (a heading of
+    the other column), with the text going on above or below."""
+    width = max(line.x1 for line in inside) - min(line.x0 for line in inside)
+    above = any(_goes_on(bands, index, room, width) for index in (first - 1, first - 2))
+    below = any(_goes_on(bands, index, room, width) for index in (last + 1, last + 2))
+    worded = sum(1 for line in inside if len(line.words) >= 3) >= min(2, len(inside) - 1)
+    lone = len(inside) == 1 and not any(is_numeric([word]) for word in inside[0].words)
+    if above and below and len(inside) >= 2 and worded:
+        return True
+    return (lone or _prose(inside, width)) and (above or below)
+
+
+def _with_outer(bands: list[Band], ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The seeds' columns, with one more on either side for the lines wholly outside them (no figure there)."""
+    lines = [line for band in bands for line in band.lines]
+    left = [line for line in lines if line.x1 < ranges[0][0]]
+    right = [line for line in lines if line.x0 > ranges[-1][1]]
+    before = [(min(line.x0 for line in left), max(line.x1 for line in left))] if left else []
+    after = [(min(line.x0 for line in right), max(line.x1 for line in right))] if right else []
+    return before + ranges + after
+
+
 def _prose(lines: list[Line], width: float) -> bool:
+    """Running text: lines of several words, half of them filling the column (a paragraph's last line, a heading
+    and a narrow column's short lines among them), hardly a figure."""
     if len(lines) < 2:
         return False
     words = sorted(len(line.words) for line in lines)
-    full = sum(1 for line in lines if line.x1 - line.x0 >= 0.8 * width)
+    full = sum(1 for line in lines if line.x1 - line.x0 >= 0.7 * width)
+    figures = sum(1 for line in lines for word in line.words if is_numeric([word]))
     # Running text does not repeat itself (a column of "The Nasdaq Stock Market LLC" is a column of cells).
     distinct = len({line.text for line in lines})
-    return words[len(words) // 2] >= 5 and full >= 0.7 * len(lines) and distinct >= 0.7 * len(lines)
+    return (
+        words[len(words) // 2] >= MIN_PROSE_WORDS
+        and full >= 0.5 * len(lines)
+        and figures <= 0.1 * sum(words)
+        and distinct >= 0.7 * len(lines)
+    )
 
 
-def _goes_on(bands: list[Band], first: int, last: int, start: float, end: float) -> bool:
-    """A long line in the same column just above or just below the run."""
-    for index in (first - 1, last + 1):
-        lines = bands[index].lines if 0 <= index < len(bands) else []
-        if any(
-            line.x0 >= start - 2 and line.x1 <= end + 2 and line.x1 - line.x0 >= 0.6 * (end - start) for line in lines
-        ):
-            return True
-    return False
+def _goes_on(bands: list[Band], index: int, room: tuple[float, float], width: float) -> bool:
+    """A long line of running text (``width`` the column's) within ``room`` in band ``index``, near the run."""
+    lines = bands[index].lines if 0 <= index < len(bands) else []
+    return any(
+        room[0] <= line.x0 and line.x1 <= room[1] and line.x1 - line.x0 >= 0.6 * width and len(line.words) >= 3
+        for line in lines
+    )
 
 
 def _figure_at_end(line: Line) -> bool:
@@ -129,6 +188,15 @@ def _is_seed(band: Band) -> bool:
     if len(band.lines) < 2 or not any(is_numeric(line.words) and not is_year(line.words) for line in band.lines[1:]):
         return False
     return not any(has_dot_leader(line.words) for line in band.lines)
+
+
+def _bullet(lines: list[Line], index: int) -> bool:
+    """A lone dash just before a line of words is a list item's bullet set apart, not a nil figure."""
+    line = lines[index]
+    if index + 1 >= len(lines) or line.text not in _DASHES:
+        return False
+    after = lines[index + 1]
+    return after.x0 - line.x1 <= 2 * max(line.size, 1.0) and _LETTERS.match(after.text) is not None
 
 
 def _size(bands: list[Band]) -> float:
@@ -238,7 +306,9 @@ def _fits(band: Band, ranges: list[tuple[float, float]]) -> bool:
     labels) and no line of it runs from the labels into the figures."""
     for line in band.lines:
         em = max(line.size, 1.0)
-        if line.x1 > ranges[-1][1] + 4 * em:
+        # A header wider than the left-aligned figures under it starts where they start and runs on past them.
+        heads_last = abs(line.x0 - ranges[-1][0]) <= em and len(line.words) <= MAX_HEADER_WORDS
+        if line.x1 > ranges[-1][1] + 4 * em and not heads_last:
             return False
         if line.x0 < ranges[0][1] and line.x1 > ranges[1][0] + 0.5 * em:
             return False
