@@ -34,6 +34,8 @@ class Config:
     SECRET_KEY: str | None = _env("DOCPIPE_SECRET_KEY")
 
     MAX_UPLOAD_MB: int = _env_int("DOCPIPE_MAX_UPLOAD_MB", 100)
+    # A job whose result (as JSON) would be larger fails with limit_exceeded instead of being stored (0: no cap).
+    MAX_RESULT_MB: int = _env_int("DOCPIPE_MAX_RESULT_MB", 64)
     # Where uploads are kept: unset → the data dir's files/ folder; file:///path; or s3://bucket/optional/prefix.
     STORAGE_URL: str | None = _env("DOCPIPE_STORAGE_URL")
     # For s3:// storage. The endpoint of MinIO, Ceph, ... (unset → AWS); credentials from the AWS_* variables,
@@ -90,7 +92,8 @@ class Config:
     LOGIN_RATE_LIMIT_IP: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_IP", "30 per minute") or "30 per minute"
     LOGIN_RATE_LIMIT_ACCOUNT: str = _env("DOCPIPE_LOGIN_RATE_LIMIT_ACCOUNT", "10 per 5 minutes") or "10 per 5 minutes"
     # Requests per API key (JWT callers: per user; anonymous: per address) to /api/v1, e.g. "6000/minute";
-    # "" or "0" switches it off. Shared through Redis when DOCPIPE_REDIS_URL is set, per process otherwise.
+    # "" or "0" switches it off. Counted across processes: in Redis when DOCPIPE_REDIS_URL is set, else (with the
+    # sign-in limits) in the SQLite file <data dir>/ratelimits.db.
     API_RATE_LIMIT: str = os.environ.get("DOCPIPE_API_RATE_LIMIT", "6000/minute").strip()
 
     # Audit events older than this are purged daily (a checkpoint keeps the chain verifiable); 0 keeps all.

@@ -65,3 +65,19 @@ def text_image(lines: list[str], mode: str = "L", size: int = 48) -> Image.Image
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def nested_multipart(depth: int, text: str = "the innermost text") -> bytes:
+    """An e-mail whose body is ``depth`` multiparts nested one in the other, a text/plain part at the bottom."""
+    head = [b"From: a@example.com\r\nTo: b@example.com\r\nSubject: deep\r\nMIME-Version: 1.0\r\n"]
+    opens = [
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) for level in range(depth)
+    ]
+    leaf = [b"Content-Type: text/plain\r\n\r\n" + text.encode() + b"\r\n"]
+    closes = [b"--b%d--\r\n" % level for level in reversed(range(depth))]
+    return b"".join(head + opens + leaf + closes)
+
+
+def nested_tags(tag: str, depth: int, inner: str) -> str:
+    """``inner`` wrapped in ``depth`` levels of ``<tag>``: markup past any parser's nesting limit."""
+    return f"<{tag}>" * depth + inner + f"</{tag}>" * depth

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from tests.pipeline.helpers import OPTIONS, corpus, parse, source
+from tests.pipeline.hostile import nested_multipart
 from webapp.pipeline.config import default_stages
 from webapp.pipeline.document import Detection
-from webapp.pipeline.errors import CorruptFileError, EncryptedFileError
-from webapp.pipeline.parsers.email import EmlParser
+from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError
+from webapp.pipeline.parsers.email import MAX_MIME_DEPTH, EmlParser, mime_depth
 from webapp.pipeline.render import to_markdown, to_text
 from webapp.pipeline.runner import PipelineFailed, run_pipeline
 
@@ -129,3 +131,32 @@ def test_file_without_headers_is_corrupt(tmp_path: Path) -> None:
     path.write_bytes(b"\r\n\r\njust a body\r\n")
     with pytest.raises(CorruptFileError, match="no e-mail headers"):
         _parse_eml(path)
+
+
+@pytest.mark.parametrize("depth", [MAX_MIME_DEPTH + 1, 5_000])
+def test_deeply_nested_multiparts_are_refused_fast_with_the_limit_named(tmp_path: Path, depth: int) -> None:
+    """GIVEN multiparts nested past our limit, and far past the standard library parser's recursion limit."""
+    path = tmp_path / "deep.eml"
+    path.write_bytes(nested_multipart(depth))
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError, match=f"deeper than {MAX_MIME_DEPTH} levels \\(limit max_mime_depth\\)"):
+        _parse_eml(path)
+    assert time.monotonic() - started < 5  # a generous bound; without the limit: a RecursionError after ~10 s
+
+
+def test_nesting_up_to_the_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "deep.eml"
+    path.write_bytes(nested_multipart(MAX_MIME_DEPTH))
+    assert "the innermost text" in to_text(_parse_eml(path))
+
+
+def test_many_sibling_parts_are_not_deep() -> None:
+    """GIVEN 500 multiparts side by side, each closed, and one left open: the depth counts levels, not parts."""
+    siblings = b"".join(
+        b'--outer\r\nContent-Type: multipart/alternative; boundary="s%d"\r\n\r\n--s%d\r\n\r\nx\r\n--s%d--\r\n'
+        % (number, number, number)
+        for number in range(500)
+    )
+    unclosed = b'--outer\r\nContent-Type: multipart/mixed; boundary="open"\r\n\r\n--open\r\n\r\ny\r\n'
+    data = b'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n' + siblings + unclosed + b"--outer--\r\n"
+    assert mime_depth(data, stop_at=MAX_MIME_DEPTH + 1) == 2

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from bench.metrics import token_f1
 from tests.pipeline.helpers import OPTIONS, corpus, expected_text, parse, source
+from tests.pipeline.hostile import nested_tags
 from webapp.pipeline.document import Detection
 from webapp.pipeline.parsers.html import HtmlParser
+from webapp.pipeline.parsers.html_flatten import MAX_HTML_DEPTH, flatten_deep_markup
 from webapp.pipeline.render import to_markdown, to_text
 
 
@@ -164,7 +167,22 @@ def test_deep_nesting_is_read_flat_without_overflowing(tmp_path: Path) -> None:
     assert document.warnings == []
 
 
-def test_nesting_beyond_the_parsers_limit_is_reported(tmp_path: Path) -> None:
-    document = _html(tmp_path, "<p>before</p>" + "<div>" * 3000 + "lost" + "</div>" * 3000)
-    assert to_text(document) == "before"
-    assert document.warnings and "only part of the page could be read" in document.warnings[0]
+@pytest.mark.parametrize("depth", [3_000, 200_000])
+def test_nesting_beyond_the_parsers_limit_keeps_the_text_flat_with_a_warning(tmp_path: Path, depth: int) -> None:
+    """GIVEN elements nested past libxml2's 2,048 levels, which would drop the rest of the page (and, at 200,000
+    levels with text only at the bottom, leave an empty document)."""
+    inner = "<p>deep <b>text</b></p><script>var hidden = '<i>';</script>"
+    markup = "<p>before</p>" + nested_tags("div", depth, inner) + "<p>after</p>"
+    started = time.monotonic()
+    document = _html(tmp_path, markup)
+    assert time.monotonic() - started < 5  # a generous bound: about 0.4 s at 200,000 levels
+    assert to_text(document).split() == ["before", "deep", "text", "after"]
+    assert len(document.warnings) == 1
+    assert f"deeper than {MAX_HTML_DEPTH} levels (limit max_html_depth)" in document.warnings[0]
+
+
+def test_flattening_keeps_the_tags_above_the_limit_and_drops_those_below() -> None:
+    markup = "<section>" + nested_tags("div", 4, "<b a='>'>x</b> &amp; <style>p{}</style>y") + "</section></i>"
+    flat, dropped = flatten_deep_markup(markup, max_depth=3)
+    assert flat == "<section><div><div>   x  &amp;  y  </div></div></section>"  # the stray </i> is ignored
+    assert dropped == 4  # two <div>s, the <b> (its quoted ">" is no tag end) and the <style> with its content

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.pipeline.helpers import OPTIONS, parse, source
+from tests.pipeline.hostile import nested_tags
 from webapp.pipeline.document import Detection
-from webapp.pipeline.errors import CorruptFileError
-from webapp.pipeline.parsers.xmldoc import XmlParser
+from webapp.pipeline.errors import CorruptFileError, LimitExceededError
+from webapp.pipeline.parsers.xmldoc import MAX_XML_DEPTH, XmlParser
 from webapp.pipeline.render import to_text
 
 
@@ -76,3 +78,16 @@ def test_external_entities_are_never_read(tmp_path: Path) -> None:
 def test_malformed_xml_is_corrupt(tmp_path: Path) -> None:
     with pytest.raises(CorruptFileError, match="malformed"):
         _parse_xml(_write(tmp_path, "<a><b>unclosed</a>"))
+
+
+def test_nesting_up_to_the_limit_is_read(tmp_path: Path) -> None:
+    assert to_text(_parse_xml(_write(tmp_path, nested_tags("a", MAX_XML_DEPTH - 1, "deep")))) == "deep"
+
+
+@pytest.mark.parametrize("depth", [MAX_XML_DEPTH + 1, 200_000])
+def test_deep_nesting_is_refused_fast_with_the_limit_named(tmp_path: Path, depth: int) -> None:
+    path = _write(tmp_path, nested_tags("a", depth, "deep"))
+    started = time.monotonic()
+    with pytest.raises(LimitExceededError, match=f"deeper than {MAX_XML_DEPTH} levels \\(limit max_xml_depth\\)"):
+        _parse_xml(path)
+    assert time.monotonic() - started < 5  # a generous bound

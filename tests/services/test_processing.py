@@ -18,9 +18,9 @@ from webapp.services.recovery import recover_jobs
 from webapp.timeutil import utcnow
 
 
-def _submit(app, text: bytes = b"A small document for the worker.") -> str:
+def _submit(app, text: bytes = b"A small document for the worker.", filename: str = "doc.txt") -> str:
     with app.test_request_context():
-        job = jobs.submit_job(io.BytesIO(text), "doc.txt", None)
+        job = jobs.submit_job(io.BytesIO(text), filename, None)
         job_id = job.id
         db.session.remove()
     return job_id
@@ -140,3 +140,16 @@ def test_queued_jobs_are_resent_soon_when_the_queue_lost_its_messages(app):
         db.session.commit()
         assert recover_jobs().resent == [job_id]
         assert get_huey().pending_count() == 1
+
+
+def test_a_result_over_docpipe_max_result_mb_fails_the_job_and_stores_nothing(app):
+    """GIVEN DOCPIPE_MAX_RESULT_MB=1 WHEN a CSV of one 2 MB line is processed THEN the job fails typed, naming
+    the result's size and the setting, and no result is stored."""
+    app.config["MAX_RESULT_MB"] = 1
+    job_id = _submit(app, b",".join([b"cell"] * 400_000) + b"\n", "wide.csv")
+    with app.app_context():
+        assert process_job(job_id, "worker-a") == "failed"
+        job = db.session.get(Job, job_id)
+        assert (job.error["type"], job.error["stage"]) == ("limit_exceeded", "output")
+        assert job.error["message"].endswith("MB; DOCPIPE_MAX_RESULT_MB is 1")
+        assert db.session.execute(select(func.count()).select_from(Result)).scalar_one() == 0

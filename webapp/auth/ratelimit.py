@@ -15,6 +15,7 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 
+from webapp.auth import ratestore
 from webapp.auth.identity import current_identity
 
 log = logging.getLogger(__name__)
@@ -146,8 +147,8 @@ def add_rate_limit_headers(response: Response) -> Response:
 
 def _storage(uri: str) -> Storage:
     """One Redis connection pool per process and address, however many apps are made (tests make many);
-    memory counters belong to their app."""
-    if uri.startswith("memory://"):
+    memory and SQLite-file counters belong to their app (their connections go with it)."""
+    if uri.startswith(("memory://", f"{ratestore.SCHEME}://")):
         return storage_from_string(uri)
     with _storages_lock:
         if uri not in _storages:
@@ -156,8 +157,9 @@ def _storage(uri: str) -> Storage:
 
 
 def init_app(app: Flask) -> None:
-    # Shared counters across processes need Redis; the embedded default counts per process.
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    # Counters shared by every process: in Redis, or in the embedded default a SQLite file in the data dir.
+    default_uri = app.config.get("REDIS_URL") or ratestore.sqlite_uri(app.config["DATA_DIR"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", default_uri)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     app.config.setdefault("RATELIMIT_ENABLED", app.config.get("RATE_LIMITS_ENABLED", True))
     # Registered before Flask-Limiter's own: after-request hooks run in reverse, so this one sees its headers.

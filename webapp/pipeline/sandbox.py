@@ -9,6 +9,8 @@ run in a child that the parent can kill without losing anything of its own:
 - RLIMIT_CPU (the time limit plus a grace) ends a child that spins even if the parent is gone.
 - The wall clock (``parse.timeout_seconds``) is the parent's: it kills the child's whole process group (OCR
   processes included) and fails the stage that was running with a ``timeout`` error.
+- A result larger than ``Limits.max_result_mb`` as JSON (``DOCPIPE_MAX_RESULT_MB``, estimated by
+  ``resultsize.json_size``) fails the output stage with limit_exceeded in the child, before it is copied out.
 
 A child runs several documents in turn, never two at once, and is replaced as soon as anything goes wrong: a
 failed stage, a crash, a timeout, a limit or a cancellation kills it, and it retires after MAX_JOBS_PER_CHILD
@@ -43,6 +45,7 @@ from typing import Any
 from webapp.pipeline.config import StageConfig, resolved_options
 from webapp.pipeline.document import Source
 from webapp.pipeline.errors import InternalError, LimitExceededError, StageError, StageTimeoutError
+from webapp.pipeline.resultsize import json_size
 from webapp.pipeline.runner import NoHooks, PipelineFailed, RunHooks, run_pipeline
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,7 @@ MAX_GROWTH_MB = 64
 # A finished job's child that has not exited after this long is killed.
 LINGER_SECONDS = 30
 _MIB = 1024 * 1024
+DEFAULT_MAX_RESULT_MB = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class Limits:
     max_memory_mb: int = 1024
     # None: the time limit plus a grace, a backstop for a child whose parent is gone.
     max_cpu_seconds: int | None = None
+    # A larger result (as JSON) fails the output stage in the child, before it is copied out (0: no cap).
+    max_result_mb: int = DEFAULT_MAX_RESULT_MB
 
     @property
     def cpu_seconds(self) -> int:
@@ -77,11 +83,12 @@ class Limits:
         return int(self.timeout_seconds) + CPU_GRACE_SECONDS
 
     @classmethod
-    def from_stages(cls, stages: list[StageConfig]) -> Limits:
+    def from_stages(cls, stages: list[StageConfig], max_result_mb: int = DEFAULT_MAX_RESULT_MB) -> Limits:
         parse = resolved_options(stages).get("parse", {})
         return cls(
             timeout_seconds=parse.get("timeout_seconds", cls.timeout_seconds),
             max_memory_mb=parse.get("max_memory_mb", cls.max_memory_mb),
+            max_result_mb=max_result_mb,
         )
 
 
@@ -361,11 +368,11 @@ def _child_main(connection: Connection) -> None:
         except EOFError:
             return  # retired or unused: the parent closed the pipe, or is gone
         _set_limits(limits, _vm_bytes() - start_vm)
-        if not _run_one(connection, source, stages):
+        if not _run_one(connection, source, stages, limits.max_result_mb):
             return  # anything but success: the parent replaces this process
 
 
-def _run_one(connection: Connection, source: Source, stages: list[StageConfig]) -> bool:
+def _run_one(connection: Connection, source: Source, stages: list[StageConfig], max_result_mb: int) -> bool:
     try:
         output = run_pipeline(source, stages, _PipeHooks(connection))
     except PipelineFailed:
@@ -373,8 +380,16 @@ def _run_one(connection: Connection, source: Source, stages: list[StageConfig]) 
     except Exception:  # noqa: BLE001 (reported to the parent, which raises it there)
         connection.send(("crashed", traceback.format_exc()[-4000:]))
         return False
+    size = json_size(output) if max_result_mb else 0
     try:
+        if size > max_result_mb * _MIB:
+            raise LimitExceededError(
+                f"the result would be {math.ceil(size / _MIB)} MB; DOCPIPE_MAX_RESULT_MB is {max_result_mb}"
+            )
         connection.send(("result", output))
+    except LimitExceededError as exc:
+        connection.send(("failed", "output", 0, exc.to_dict("output")))
+        return False
     except MemoryError:
         error = LimitExceededError("the result is larger than the memory limit allows").to_dict("output")
         connection.send(("failed", "output", 0, error))

@@ -6,12 +6,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.extensions import db
 from webapp.pipeline.config import StageConfig, default_stages, stages_from_json
 from webapp.pipeline.document import Source
-from webapp.pipeline.sandbox import run_isolated
+from webapp.pipeline.sandbox import Limits, run_isolated
 from webapp.services.errors import NotFoundError
 from webapp.services.pipelines import DEFAULT_PIPELINE, get_pipeline
 
@@ -39,4 +40,5 @@ def extract_file(path: Path, stages: list[StageConfig]) -> dict[str, Any]:
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
     source = Source(path=path, filename=path.name, size_bytes=path.stat().st_size, sha256=digest.hexdigest())
-    return run_isolated(source, stages)
+    limits = Limits.from_stages(stages, max_result_mb=int(current_app.config["MAX_RESULT_MB"]))
+    return run_isolated(source, stages, limits=limits)

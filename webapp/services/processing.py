@@ -23,7 +23,7 @@ from webapp.pipeline.config import stages_from_json
 from webapp.pipeline.document import Source
 from webapp.pipeline.errors import StopPipeline
 from webapp.pipeline.runner import PipelineFailed
-from webapp.pipeline.sandbox import run_isolated
+from webapp.pipeline.sandbox import Limits, run_isolated
 from webapp.services import audit
 from webapp.services.progress import JobHooks, LeaseKeeper
 from webapp.services.storage import get_storage
@@ -96,7 +96,8 @@ def _process_job(job_id: str, worker_id: str) -> str | None:
         with LeaseKeeper(app, job_id, token), get_storage().local_copy(stored_path) as local_path:
             source = Source(path=local_path, filename=filename, size_bytes=size_bytes, sha256=sha256)
             # In a child process with memory, CPU and wall-clock limits: a hostile file costs only its job.
-            output = run_isolated(source, stages, hooks)
+            limits = Limits.from_stages(stages, max_result_mb=int(app.config["MAX_RESULT_MB"]))
+            output = run_isolated(source, stages, hooks, limits)
     except StopPipeline:
         db.session.rollback()
         _close_attempt(hooks, "skipped")

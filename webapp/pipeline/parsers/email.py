@@ -5,10 +5,15 @@ the HTML part through the HTML walker), then each text/* attachment under a head
 ``metadata["email"]`` holds from, to, cc, subject, date (RFC 3339 with the sender's offset) and message_id;
 ``metadata["attachments"]`` lists every attachment with its file name, content type, size and whether its text was
 read. Encrypted messages (PGP/MIME, S/MIME enveloped data) fail with EncryptedFileError.
+
+MIME parts nested deeper than MAX_MIME_DEPTH fail with LimitExceededError before the standard library parses them:
+its parser recurses once per level (a RecursionError near 1,000 levels) and checks every line against every open
+boundary (seconds for thousands of levels). A scan of the raw bytes follows the boundaries as the parser would.
 """
 
 from __future__ import annotations
 
+import re
 from email import errors as email_errors
 from email import policy
 from email.message import EmailMessage
@@ -17,7 +22,7 @@ from typing import Any
 
 from webapp.pipeline.base import Parser
 from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
-from webapp.pipeline.errors import CorruptFileError, EncryptedFileError
+from webapp.pipeline.errors import CorruptFileError, EncryptedFileError, LimitExceededError
 from webapp.pipeline.parsers.mailbody import (
     TEXT_ATTACHMENT_LIMIT,
     Body,
@@ -30,6 +35,11 @@ from webapp.pipeline.parsers.officemeta import rfc3339
 
 _HEADER_ERRORS = (ValueError, IndexError, TypeError, AttributeError, LookupError, email_errors.HeaderParseError)
 _ENCRYPTED = {"multipart/encrypted", "application/pkcs7-mime", "application/x-pkcs7-mime"}
+MAX_MIME_DEPTH = 100
+# A boundary parameter (where a multipart begins), or a line that may be a delimiter ("--B" or "--B--").
+_MIME_EVENT = re.compile(
+    rb'(?im)\bboundary\s*=\s*(?:"(?P<quoted>[^"\r\n]*)"|(?P<bare>[^\s;"]+))|^--(?P<line>[^\r\n]*?)[ \t]*\r?$'
+)
 
 
 class EmlParser(Parser):
@@ -37,11 +47,16 @@ class EmlParser(Parser):
     mime_types = {"message/rfc822": 100}
 
     def parse(self, source: Source, detection: Detection, options: dict[str, Any]) -> ParsedDocument:  # noqa: ARG002 (the Parser contract)
-        with source.path.open("rb") as handle:
-            try:
-                message = BytesParser(policy=policy.default).parse(handle)
-            except (email_errors.MessageError, ValueError, IndexError, TypeError) as exc:
-                raise CorruptFileError(f"the e-mail message cannot be parsed: {exc}") from None
+        data = source.path.read_bytes()
+        depth = mime_depth(data, stop_at=MAX_MIME_DEPTH + 1)
+        if depth > MAX_MIME_DEPTH:
+            raise LimitExceededError(
+                f"the message nests MIME parts deeper than {MAX_MIME_DEPTH} levels (limit max_mime_depth)"
+            )
+        try:
+            message = BytesParser(policy=policy.default).parsebytes(data)
+        except (email_errors.MessageError, ValueError, IndexError, TypeError) as exc:
+            raise CorruptFileError(f"the e-mail message cannot be parsed: {exc}") from None
         if not message.keys():
             raise CorruptFileError("the file has no e-mail headers")
         _refuse_encrypted(message)
@@ -60,6 +75,31 @@ class EmlParser(Parser):
         if defects:
             document.warnings.append(f"the message is not well-formed MIME ({', '.join(defects)}); read what parses")
         return document
+
+
+def mime_depth(data: bytes, stop_at: int) -> int:
+    """How deep multiparts nest, following boundaries as the standard library's parser does (stops at ``stop_at``).
+
+    A boundary parameter opens a level; a delimiter line of an open boundary closes every level opened after it,
+    and its close delimiter ("--B--") closes its own level too. A boundary parameter quoted in a body counts as
+    well, so the estimate errs on the deep side, by the few levels a real message never comes near.
+    """
+    open_levels: list[bytes] = []
+    deepest = 0
+    for match in _MIME_EVENT.finditer(data):
+        line = match.group("line")
+        if line is None:
+            open_levels.append(match.group("quoted") or match.group("bare"))
+            deepest = max(deepest, len(open_levels))
+            if deepest >= stop_at:
+                return deepest
+            continue
+        closing = line.endswith(b"--") and line[:-2] in open_levels
+        boundary = line[:-2] if closing else line
+        if boundary in open_levels:
+            index = len(open_levels) - 1 - open_levels[::-1].index(boundary)
+            del open_levels[index if closing else index + 1 :]
+    return deepest
 
 
 def _refuse_encrypted(message: EmailMessage) -> None:

@@ -1,7 +1,9 @@
 """HTML and XHTML with lxml: readable content as elements; scripts, styles and page chrome dropped.
 
 Parsers are configured never to touch the network and never to expand entities. XHTML is tried as XML first (so
-self-closing tags mean what they say) and falls back to the forgiving HTML parser.
+self-closing tags mean what they say) and falls back to the forgiving HTML parser. A page nested deeper than
+libxml2 parses (2,048 levels) is unwrapped below MAX_HTML_DEPTH levels and parsed again, with a warning: its text is
+kept, flat (see html_flatten).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from lxml import etree
 
 from webapp.pipeline.base import Parser
 from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
+from webapp.pipeline.parsers.html_flatten import MAX_HTML_DEPTH, flatten_deep_markup
 from webapp.pipeline.parsers.html_tables import local_name
 from webapp.pipeline.parsers.html_walk import HtmlWalker
 
@@ -67,17 +70,31 @@ def parse_html(text: str, warnings: list[str]) -> etree._Element | None:
     # Decoded here rather than by libxml2, which knows fewer encoding names than Python. lxml refuses text that
     # still carries an XML encoding declaration, and a BOM would stay in the first paragraph.
     text = _XML_DECLARATION.sub("", text.lstrip("\ufeff"), count=1)
-    # huge_tree lifts libxml2's nesting limit from 256 to 2048 levels: past the limit it silently drops the rest
-    # of the page, and broken markup (unclosed <font> or <div>) gets that deep. HTML has no entity declarations.
+    # huge_tree lifts libxml2's nesting limit from 256 to 2048 levels: past the limit it drops the rest of the
+    # page, and broken markup (unclosed <font> or <div>) gets that deep. HTML has no entity declarations.
+    root, fatal = _parse_markup(text)
+    if fatal and "Excessive depth" in fatal:
+        # Deeper than libxml2 goes: the rest of the page would be lost. Unwrap the deepest elements and parse again.
+        text, dropped = flatten_deep_markup(text)
+        root, fatal = _parse_markup(text)
+        warnings.append(
+            f"the page nests elements deeper than {MAX_HTML_DEPTH} levels (limit max_html_depth); the text of "
+            f"{dropped:,} deeper elements was read without their structure"
+        )
+    if fatal:
+        warnings.append(f"only part of the page could be read: {fatal}")
+    return root
+
+
+def _parse_markup(text: str) -> tuple[etree._Element | None, str | None]:
+    """The tree (None for a page of only whitespace or comments) and libxml2's first fatal error, if any."""
     parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=True)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
-        return None  # nothing but whitespace or comments
-    fatal = [entry for entry in parser.error_log if entry.level_name == "FATAL"]
-    if fatal:
-        warnings.append(f"only part of the page could be read: {fatal[0].message}")
-    return root
+        return None, None
+    fatal = [entry.message for entry in parser.error_log if entry.level_name == "FATAL"]
+    return root, fatal[0] if fatal else None
 
 
 def html_encoding(data: bytes, detection: Detection) -> str:

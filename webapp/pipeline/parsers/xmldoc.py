@@ -4,6 +4,8 @@ Entities are never expanded (a "billion laughs" file yields its few literal char
 nothing is fetched. An element holding text of its own (mixed content, or a leaf) becomes one paragraph with all
 the text inside it; elements that only contain other elements are containers, whose children's paragraphs follow
 one another. Subtrees are freed as soon as they are read, so memory follows the text kept, not the tree.
+Elements nested deeper than MAX_XML_DEPTH (libxml2's limit) fail with LimitExceededError as soon as the parser
+reaches that depth.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from lxml import etree
 
 from webapp.pipeline.base import Parser
 from webapp.pipeline.document import Detection, Element, ParsedDocument, Source
-from webapp.pipeline.errors import CorruptFileError
+from webapp.pipeline.errors import CorruptFileError, LimitExceededError
 
+# libxml2's own nesting limit without huge_tree (which stays off: it would also lift the size limits).
+MAX_XML_DEPTH = 256
 # A piece of an element's content: ("t", own text or a tail), ("f", an inline child's text), ("b", a container's
 # paragraphs).
 _Piece = tuple[str, Any]
@@ -30,6 +34,10 @@ class XmlParser(Parser):
         try:
             root, blocks = _read(source)
         except etree.XMLSyntaxError as exc:
+            if "Excessive depth" in str(exc):
+                raise LimitExceededError(
+                    f"the XML nests elements deeper than {MAX_XML_DEPTH} levels (limit max_xml_depth)"
+                ) from None
             raise CorruptFileError(f"the XML is malformed: {exc}") from None
         document.elements.extend(Element("paragraph", block) for block in blocks)
         if root is not None:
