@@ -123,13 +123,33 @@ def _page_order(prose: list[Line], found: list[PageTable], height: float, size: 
     apart at the top or bottom edge reads first or last and takes no part in the cut into columns: a page number
     centred under a two-column page stands in the gutter, and would hide it."""
     margins = _margin_lines(prose, height)
-    inner = [index for index in range(len(prose)) if index not in margins]
+    # Text set sideways (an arXiv stamp up the margin) stands in no column: it would hide the gutters.
+    sideways = _sideways(prose, margins)
+    inner = [index for index in range(len(prose)) if index not in margins and index not in sideways]
     boxes = [(prose[i].x0, prose[i].y0, prose[i].x1, prose[i].y1) for i in inner] + [t.bbox for t in found]
     order = reading_order(boxes, min_gutter=max(size, 6.0))
     mapped = [inner[k] if k < len(inner) else len(prose) + k - len(inner) for k in order]
     top = sorted((i for i in margins if prose[i].y0 < height / 2), key=lambda i: prose[i].x0)
     bottom = sorted((i for i in margins if prose[i].y0 >= height / 2), key=lambda i: prose[i].x0)
-    return top + mapped + bottom
+    return top + mapped + sorted(sideways, key=lambda i: (prose[i].x0, prose[i].y0)) + bottom
+
+
+def _sideways(lines: list[Line], margins: set[int]) -> list[int]:
+    """Lines set sideways (taller than wide, more than a character), and their short words stacked in the same
+    strip ("30" of "arXiv:2004.04906v3 [cs.CL] 30 Sep 2020" up the margin is as tall as wide)."""
+    rotated = [
+        i
+        for i, line in enumerate(lines)
+        if line.y1 - line.y0 > line.x1 - line.x0 + 2.0 and i not in margins and len(line.text) > 1
+    ]
+    if not rotated:
+        return []
+    strips = {(round(lines[i].x0), round(lines[i].x1)) for i in rotated}
+    return [
+        i
+        for i, line in enumerate(lines)
+        if i not in margins and any(abs(line.x0 - x0) <= 1 and abs(line.x1 - x1) <= 1 for x0, x1 in strips)
+    ]
 
 
 def _margin_lines(lines: list[Line], height: float) -> set[int]:
@@ -207,6 +227,7 @@ def _blocks_to_items(blocks: list[Block]) -> list[Item]:
             lines=len(block.lines),
             zone=block.zone,
             broken_end=bool(block.lines[-1].words) and block.lines[-1].words[-1].hyphenated,
+            full_end=len(block.lines) > 1 and block.lines[-1].x1 >= block.bbox[2] - block.size,
             font=line_font(block.lines[0]),
             mono=len(block.lines) <= MAX_HEADING_LINES and monospaced(block.lines[0]),
         )

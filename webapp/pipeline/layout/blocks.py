@@ -139,11 +139,33 @@ def _continues(block: Block, line: Line, usual_gap: float, exact: bool) -> bool:
     row_x0, row_x1 = _last_row(block)
     if min(row_x1, line.x1) - max(row_x0, line.x0) <= 0 or _starts_item(line):
         return False
-    width = block.bbox[2] - block.bbox[0]
-    if previous.text.endswith(_SENTENCE_END) and row_x1 - row_x0 < 0.7 * max(width, line.x1 - line.x0):
+    if previous.text.endswith(_SENTENCE_END) and _ends_short(block, line, row_x0, row_x1):
         return False
+    if block.kind == "list_item" and previous.text.endswith(_SENTENCE_END) and line.x0 < _item_text_x0(block) - size:
+        return False  # a finished item, then a line out at the bullet's margin: the text after the list
     # A first-line indent after a finished sentence starts a paragraph.
     return not (line.x0 > row_x0 + 1.2 * size and previous.text.endswith(_SENTENCE_END))
+
+
+def _item_text_x0(block: Block) -> float:
+    """Where a list item's text starts, after its bullet (its wrapped lines hang there, or under the bullet)."""
+    first = block.lines[0]
+    words = [word for line in block.lines if _same_band(line, first) for word in line.words]
+    words.sort(key=lambda word: word.x0)
+    if len(words) > 1 and _BULLET.match(words[0].text) and len(words[0].text.strip()) == 1:
+        return min(words[1].x0, words[0].x0 + 2 * first.size)
+    return first.x0
+
+
+def _ends_short(block: Block, line: Line, row_x0: float, row_x1: float) -> bool:
+    """Whether the block's last row stops short of its right edge by choice: it is short, and the next line's
+    first word would have fitted after it (ragged text wraps a line only when the next word does not fit)."""
+    right = max(block.bbox[2], line.x1)
+    if row_x1 - row_x0 >= 0.7 * (right - min(block.bbox[0], line.x0)):
+        return False
+    first = line.words[0] if line.words else None
+    space = 0.25 * line.size
+    return first is None or right - row_x1 >= first.x1 - first.x0 + space
 
 
 def _last_row(block: Block) -> tuple[float, float]:

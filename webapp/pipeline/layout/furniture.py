@@ -67,7 +67,10 @@ def _joins(upper: Item, lower: Item) -> bool:
         return False
     gap = lower.bbox[1] - upper.bbox[3]
     overlap = min(upper.bbox[2], lower.bbox[2]) - max(upper.bbox[0], lower.bbox[0])
-    return 0 <= gap <= 0.6 * upper.size and overlap > 0 and not upper.text.endswith((".", "!", "?", ":"))
+    # After a sentence that ends short of the right edge, or before an indented line, a paragraph starts.
+    ended = upper.text.endswith((".", "!", "?", ":")) and not upper.full_end
+    indented = lower.bbox[0] > upper.bbox[0] + upper.size
+    return 0 <= gap <= 0.6 * upper.size and overlap > 0 and not ended and not indented
 
 
 def _union(

@@ -19,6 +19,7 @@ LARGER = 1.12
 TITLE_LARGER = 1.3
 MAX_HEADING_CHARS = 160
 MAX_HEADING_LINES = 3
+MAX_WRAPPED_LINES = 6
 # This many same-style heading candidates in a row, with no text between, are not headings.
 MAX_RUN = 3
 _NUMBERED = re.compile(r"^(?:(\d{1,2}(?:\.\d{1,2}){0,5})|([A-Z](?:\.\d{1,2}){1,5}))\.?\s+\S")
@@ -62,14 +63,22 @@ def _body_style(prose: list[Item]) -> tuple[float, bool, str]:
 
 def _is_heading(item: Item, body_size: float, body_bold: bool, body_font: str) -> bool:
     text = item.text.strip()
-    if item.kind != "paragraph" or item.lines > MAX_HEADING_LINES or len(text) > MAX_HEADING_CHARS:
+    if item.kind != "paragraph" or len(text) > MAX_HEADING_CHARS:
         return False
     if len(_LETTER.findall(text)) < 2 or text.endswith((",", ";")):
         return False
+    x0, y0, x1, y1 = item.bbox
+    if y1 - y0 > 3 * (x1 - x0):
+        return False  # set sideways (an arXiv stamp up the margin)
     larger = item.size >= body_size * LARGER and item.size - body_size >= 1.0
     if item.size < body_size * 0.92:
         return False
     words = len(text.split())
+    # A large numbered heading in a narrow column wraps after every word or two: more lines, no more words (a
+    # sidebar's large words stacked one a line are no heading without their section number).
+    wrapped = larger and bool(_NUMBERED.match(text)) and words <= 2 * item.lines <= 2 * MAX_WRAPPED_LINES
+    if item.lines > MAX_HEADING_LINES and not wrapped:
+        return False
     # A sentence is not a heading, whatever its font, unless it is numbered like a section.
     if text.endswith(".") and words > 8 and not _NUMBERED.match(text):
         return False

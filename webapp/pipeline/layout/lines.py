@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from webapp.pipeline.layout.model import Line, Word
+from webapp.pipeline.layout.stretched import rejoin_stretched
 
 SPLIT_GAP_EM = 0.9
 # A word joins a line when this share of its height overlaps the line's band.
@@ -24,11 +25,12 @@ _LETTERS = re.compile(r"[^\W\d_]{2}")
 
 def page_lines(words: list[Word]) -> list[Line]:
     """Lines top to bottom, and left to right within one baseline band."""
-    bands = _bands(words)
-    lines: list[Line] = []
-    for band in bands:
-        band.sort(key=lambda word: word.x0)
-        lines.extend(split_line(band))
+    rows: list[list[Line]] = []
+    for wide in _bands(words):
+        for band in _unstacked(wide):
+            band.sort(key=lambda word: word.x0)
+            rows.append(split_line(band))
+    lines = rejoin_stretched(rows)
     lines.sort(key=lambda line: (round(line.y0, 1), line.x0))
     return lines
 
@@ -75,6 +77,44 @@ def _bands(words: list[Word]) -> list[list[Word]]:
     return bands
 
 
+def _unstacked(band: list[Word]) -> list[list[Word]]:
+    """A band opened by a tall word (a heading beside a column of body text) can take two body lines of another
+    column, one under the other: such a band is cut into the stacks of its ordinary words, each tall word going
+    with the stack it overlaps most."""
+    if len(band) < 2:
+        return [band]
+    first = band[0]
+    top, bottom, low = first.y0, first.y1, first.y1 - first.y0
+    for word in band:  # the hot path (every band of every page): plain comparisons
+        top = word.y0 if word.y0 < top else top
+        bottom = word.y1 if word.y1 > bottom else bottom
+        low = word.y1 - word.y0 if word.y1 - word.y0 < low else low
+    if bottom - top <= 1.6 * low:
+        return [band]
+    heights = sorted(word.y1 - word.y0 for word in band)
+    usual = heights[len(heights) // 2]
+    if bottom - top <= 1.6 * usual or usual <= 0:
+        return [band]
+    stacks: list[list[Word]] = []
+    spans: list[list[float]] = []
+    tall: list[Word] = []
+    for word in sorted(band, key=_centre):
+        if not 0.8 * usual <= word.y1 - word.y0 <= 1.25 * usual:
+            tall.append(word)
+        elif spans and min(spans[-1][1], word.y1) - max(spans[-1][0], word.y0) >= MIN_OVERLAP * usual:
+            stacks[-1].append(word)
+            spans[-1][1] = max(spans[-1][1], word.y1)
+        else:
+            stacks.append([word])
+            spans.append([word.y0, word.y1])
+    if len(stacks) < 2:
+        return [band]
+    for word in tall:
+        best = max(range(len(stacks)), key=lambda k: min(spans[k][1], word.y1) - max(spans[k][0], word.y0))
+        stacks[best].append(word)
+    return stacks
+
+
 def _centre(word: Word) -> float:
     return word.y0 + word.y1
 
@@ -112,10 +152,22 @@ def _justified(words: list[Word]) -> set[int]:
     for end in range(1, len(words) + 1):
         if end < len(words) and _same_stretch(words, start, end):
             continue
-        if end - start - 1 >= JUSTIFIED_RUN and all(_LETTERS.search(w.text) for w in words[start:end]):
-            found.update(range(start + 1, end))
+        last = _trusted_end(words, start, end)
+        if last - start - 1 >= JUSTIFIED_RUN and all(_LETTERS.search(w.text) for w in words[start:last]):
+            found.update(range(start + 1, last))
         start = end
     return found
+
+
+def _trusted_end(words: list[Word], start: int, end: int) -> int:
+    """The end of the run ``words[start:end]`` without its last word when a wider gap after a sentence's end led
+    to it and the run stops short of the band's end: that was the gutter, the word the next column's."""
+    if end == len(words) or end - start < 3:
+        return end
+    first = words[start + 1].x0 - words[start].x1
+    if words[end - 1].x0 - words[end - 2].x1 > first + 0.5:
+        return end - 1
+    return end
 
 
 def _same_stretch(words: list[Word], start: int, end: int) -> bool:

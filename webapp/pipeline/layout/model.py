@@ -121,6 +121,8 @@ class Item:
     pages: list[int] = field(default_factory=list)
     # The text ends in the first half of a word broken at the line end (joined without a space when rejoined).
     broken_end: bool = False
+    # Its last line runs to its right edge: a sentence ending there may go on in the next line (justified text).
+    full_end: bool = False
     # The font of its first line ("" for OCR and tables), and whether that line is set in a fixed-width face.
     font: str = ""
     mono: bool = False

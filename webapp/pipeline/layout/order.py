@@ -43,7 +43,25 @@ class _Cutter:
         if len(groups) == 1:
             # One section that cannot be cut into columns: read it strip by strip, left to right in each.
             return [index for strip in strips for index in sorted(strip, key=lambda i: self.boxes[i][0])]
-        return [index for group in groups for index in self.cut(group)]
+        return self._cut_groups(strips, groups)
+
+    def _cut_groups(self, strips: list[list[int]], groups: list[list[int]]) -> list[int]:
+        """Each group cut on its own; but a section (not the last) that makes no columns after all, held together
+        by a sliver of margin (a centred line over the right column's first lines), reads its first strip alone
+        and everything after it is grouped afresh."""
+        result: list[int] = []
+        start = 0  # the first strip of the group at hand
+        for k, group in enumerate(groups):
+            first = strips[start]
+            if k + 1 < len(groups) and len(group) > len(first) and self._columns(group) is None:
+                rest = [index for strip in strips[start + 1 :] for index in strip]
+                return result + sorted(first, key=lambda i: self.boxes[i][0]) + self.cut(rest)
+            result.extend(self.cut(group))
+            count = 0
+            while count < len(group):
+                count += len(strips[start])
+                start += 1
+        return result
 
     def _extent(self, indexes: list[int]) -> Interval:
         return min(self.boxes[i][0] for i in indexes), max(self.boxes[i][2] for i in indexes)

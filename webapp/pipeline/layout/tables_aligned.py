@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from webapp.pipeline.layout.model import Line, Word
+from webapp.pipeline.layout.tables_beside import prose_beside
 from webapp.pipeline.layout.tables_common import (
     CURRENCY,
     Found,
@@ -59,8 +60,6 @@ _LETTERS = re.compile(r"[^\W\d_]{2}")
 _EQUATION_NUMBER = re.compile(r"^\(\d+[a-z]?\)$")
 # A header cell has no more words than this (a longer line running past the figures is prose).
 MAX_HEADER_WORDS = 6
-# Running text beside a table has at least this many words on most of its lines.
-MIN_PROSE_WORDS = 4
 # Share of a figure column's figures that must share a right, left or centre edge.
 ALIGNED_SHARE = 0.6
 
@@ -85,7 +84,7 @@ def find_aligned(lines: list[Line], hints: list[Segment], ocr: bool, beside: int
     tables: list[Found] = []
     for first, last in _runs(bands, seeds):
         columns = body_columns([bands[i] for i in range(first, last + 1) if seeds[i]])
-        cut = _prose_beside(bands, first, last, columns[0]) if beside else None
+        cut = prose_beside(bands, first, last, columns[0]) if beside else None
         if cut is None:
             tables.extend(_run_tables(bands, seeds, first, last, hints, ocr, columns))
             continue
@@ -99,83 +98,6 @@ def find_aligned(lines: list[Line], hints: list[Segment], ocr: bool, beside: int
             if kept:
                 tables.extend(find_aligned(kept, hints, ocr, beside=beside - 1))
     return tables
-
-
-def _prose_beside(
-    bands: list[Band], first: int, last: int, ranges: list[tuple[float, float]]
-) -> tuple[float, float] | None:
-    """The span (x0, x1) of a column of the run that is running text, the page's other column beside the
-    figures or between two tables: text goes on in it just above or below the run, and its lines beside the
-    figures are prose (or a lone heading); the first and last columns are looked at first."""
-    ranges = _with_outer(bands[first : last + 1], ranges)
-    if len(ranges) < 3:
-        return None
-    order = [0, len(ranges) - 1, *range(1, len(ranges) - 1)]
-    for index in order:
-        # A line of that column may reach beyond the figures' edges, never into the next column.
-        low = ranges[index - 1][1] + 1 if index > 0 else float("-inf")
-        high = ranges[index + 1][0] - 1 if index + 1 < len(ranges) else float("inf")
-        column = ranges[index]
-        inside = [
-            line
-            for band in bands[first : last + 1]
-            for line in band.lines
-            if low <= line.x0 <= line.x1 <= high and line.x0 <= column[1] and line.x1 >= column[0]
-        ]
-        if inside and _running_text(bands, first, last, inside, (low, high)):
-            return min(line.x0 for line in inside) - 0.5, max(line.x1 for line in inside) + 0.5
-    return None
-
-
-def _running_text(bands: list[Band], first: int, last: int, inside: list[Line], room: tuple[float, float]) -> bool:
-    """Text in the column just above and just below the run is the page's other column, whatever its lines look
-    like beside the run (the ends of list items, a heading); so is prose, or a lone line of words (a heading of
-    the other column), with the text going on above or below."""
-    width = max(line.x1 for line in inside) - min(line.x0 for line in inside)
-    above = any(_goes_on(bands, index, room, width) for index in (first - 1, first - 2))
-    below = any(_goes_on(bands, index, room, width) for index in (last + 1, last + 2))
-    worded = sum(1 for line in inside if len(line.words) >= 3) >= min(2, len(inside) - 1)
-    lone = len(inside) == 1 and not any(is_numeric([word]) for word in inside[0].words)
-    if above and below and len(inside) >= 2 and worded:
-        return True
-    return (lone or _prose(inside, width)) and (above or below)
-
-
-def _with_outer(bands: list[Band], ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The seeds' columns, with one more on either side for the lines wholly outside them (no figure there)."""
-    lines = [line for band in bands for line in band.lines]
-    left = [line for line in lines if line.x1 < ranges[0][0]]
-    right = [line for line in lines if line.x0 > ranges[-1][1]]
-    before = [(min(line.x0 for line in left), max(line.x1 for line in left))] if left else []
-    after = [(min(line.x0 for line in right), max(line.x1 for line in right))] if right else []
-    return before + ranges + after
-
-
-def _prose(lines: list[Line], width: float) -> bool:
-    """Running text: lines of several words, half of them filling the column (a paragraph's last line, a heading
-    and a narrow column's short lines among them), hardly a figure."""
-    if len(lines) < 2:
-        return False
-    words = sorted(len(line.words) for line in lines)
-    full = sum(1 for line in lines if line.x1 - line.x0 >= 0.7 * width)
-    figures = sum(1 for line in lines for word in line.words if is_numeric([word]))
-    # Running text does not repeat itself (a column of "The Nasdaq Stock Market LLC" is a column of cells).
-    distinct = len({line.text for line in lines})
-    return (
-        words[len(words) // 2] >= MIN_PROSE_WORDS
-        and full >= 0.5 * len(lines)
-        and figures <= 0.1 * sum(words)
-        and distinct >= 0.7 * len(lines)
-    )
-
-
-def _goes_on(bands: list[Band], index: int, room: tuple[float, float], width: float) -> bool:
-    """A long line of running text (``width`` the column's) within ``room`` in band ``index``, near the run."""
-    lines = bands[index].lines if 0 <= index < len(bands) else []
-    return any(
-        room[0] <= line.x0 and line.x1 <= room[1] and line.x1 - line.x0 >= 0.6 * width and len(line.words) >= 3
-        for line in lines
-    )
 
 
 def _figure_at_end(line: Line) -> bool:
