@@ -606,22 +606,6 @@ def test_odd_input_gives_no_table_and_no_error() -> None:
     assert find_tables(PageInput(1, 612, 792), []) == []
 
 
-def test_a_failing_finder_costs_its_own_tables_only(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    page = FixturePage()
-    truth, _ = draw_grid(page, 72, 100, [120, 80, 90, 70], GRID_ROWS)
-
-    def broken(*args: object) -> list[object]:
-        raise ValueError("odd input")
-
-    monkeypatch.setattr("webapp.pipeline.layout.tables.find_aligned", broken)
-    [table] = tables_of(page)
-
-    assert table.rows == truth
-    assert "table finder failed" in caplog.text
-
-
 def busy_page() -> PageInput:
     """About 800 words and 300 rules: two ruled grids, a statement and a page of prose."""
     page = FixturePage(612, 1400)
