@@ -53,7 +53,8 @@ def test_a_counter_starts_again_when_its_window_ends(tmp_path: Path) -> None:
 
 
 def test_the_embedded_default_counts_sign_ins_in_the_data_dir(make_app) -> None:
-    app = make_app(LOGIN_RATE_LIMIT_ACCOUNT="3 per minute", LOGIN_RATE_LIMIT_IP="5 per minute")
+    # The embedded default has no Redis, also in the test pass that runs everything else on Redis.
+    app = make_app(REDIS_URL=None, LOGIN_RATE_LIMIT_ACCOUNT="3 per minute", LOGIN_RATE_LIMIT_IP="5 per minute")
     data_dir = Path(app.config["DATA_DIR"])
     assert app.config["RATELIMIT_STORAGE_URI"] == sqlite_uri(str(data_dir))
     client = app.test_client()
