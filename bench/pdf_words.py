@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))
 import pypdfium2 as pdfium  # noqa: E402
 import pypdfium2.raw as pdfium_c  # noqa: E402
 
+from bench.extraction import each_page  # noqa: E402
 from webapp.pipeline.parsers.pdf_words import page_input  # noqa: E402
 
 Work = Callable[[pdfium.PdfPage, pdfium.PdfTextPage], object]
@@ -38,23 +39,6 @@ Work = Callable[[pdfium.PdfPage, pdfium.PdfTextPage], object]
 
 def text_pdfs(corpus: Path) -> list[Path]:
     return sorted(path for path in corpus.glob("pdf_*.pdf") if not path.name.startswith("pdf_scan_"))
-
-
-def run(files: list[Path], work: Work) -> int:
-    pages = 0
-    for path in files:
-        pdf = pdfium.PdfDocument(path)
-        try:
-            for index in range(len(pdf)):
-                page = pdf[index]
-                textpage = page.get_textpage()
-                work(page, textpage)
-                textpage.close()
-                page.close()
-                pages += 1
-        finally:
-            pdf.close()
-    return pages
 
 
 def raw(_page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> object:
@@ -122,12 +106,12 @@ def text_objects(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> object:
 
 
 def best_rates(files: list[Path], works: dict[str, Work], repeat: int) -> dict[str, float]:
-    run(files, raw)  # warm the page cache so no pass pays for disk reads
+    each_page(files, raw)  # warm the page cache so no pass pays for disk reads
     best: dict[str, tuple[float, int]] = {}
     for _ in range(repeat):
         for name, work in works.items():
             started = time.perf_counter()
-            pages = run(files, work)
+            pages = each_page(files, work)
             elapsed = time.perf_counter() - started
             if name not in best or elapsed < best[name][0]:
                 best[name] = (elapsed, pages)
@@ -172,7 +156,7 @@ def main() -> None:
                 "text objects walk": text_objects,
             }
         )
-    pages = run(files, raw)
+    pages = each_page(files, raw)
     print(f"{len(files)} text PDFs, {pages} pages, best of {args.repeat}, one process")
     rates = best_rates(files, works, args.repeat)
     for name, rate in rates.items():

@@ -51,7 +51,7 @@ def list_chunks(job_id: str):
     selected = chunks.select_pages(chunks.stored_chunks(job), selection)
     if fmt == "jsonl":
         response = Response(chunks.jsonl_lines(job, selected), mimetype=JSONL)
-        response.headers["Content-Disposition"] = results.attachment_header(chunks.jsonl_filename(job))
+        response.headers["Content-Disposition"] = results.attachment_header(results.jsonl_filename(job))
         return conditional.with_etag(response, etag)
     items, next_cursor = chunks.page_of(selected, limit, after)
     return conditional.with_etag(paginated(items, next_cursor), etag)

@@ -223,8 +223,8 @@ def job_download(job_id: str, fmt: str):
     else:
         body = result.text if fmt == "text" else result.markdown
     mimetype, suffix = DOWNLOADS[fmt]
-    stem = job.filename.rsplit(".", 1)[0] or "result"
-    return send_file(io.BytesIO(body.encode()), mimetype=mimetype, as_attachment=True, download_name=stem + suffix)
+    name = results.file_stem(job) + suffix
+    return send_file(io.BytesIO(body.encode()), mimetype=mimetype, as_attachment=True, download_name=name)
 
 
 @bp.get("/jobs/<job_id>/tables/<int:n>.csv")

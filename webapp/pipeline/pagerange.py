@@ -61,6 +61,12 @@ def parse_page_range(text: str) -> PageRange:
     return PageRange(ranges, ",".join(part.strip() for part in parts))
 
 
+def page_list(numbers: list[int], limit: int = 10) -> str:
+    """Page numbers for a warning: "3, 7, 12", cut after ``limit`` with " ..."."""
+    shown = ", ".join(str(number) for number in numbers[:limit])
+    return shown + (" ..." if len(numbers) > limit else "")
+
+
 def check_page_range(value: object) -> str | None:
     """Option validator for ``parse.pages``: "" (every page) or a selection."""
     if value == "":

@@ -90,9 +90,3 @@ def jsonl_lines(job: Job, chunks: list[dict[str, Any]]) -> Iterator[str]:
     """``chunks`` as JSON lines (``document_line``), UTF-8 as it is, one chunk a line."""
     for chunk in chunks:
         yield json.dumps(document_line(job, chunk), ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
-def jsonl_filename(job: Job) -> str:
-    """``<file stem>.jsonl``, e.g. ``report.jsonl`` (what ``docpipe submit --format chunks`` writes)."""
-    stem = job.filename.rsplit(".", 1)[0] if "." in job.filename else job.filename
-    return f"{stem or 'chunks'}.jsonl"

@@ -109,10 +109,19 @@ def table_csv(result: Result, index: int) -> str:
     return buffer.getvalue()
 
 
+def file_stem(job: Job, fallback: str = "result") -> str:
+    """The uploaded file's name without its extension, for naming downloads ("report.pdf" -> "report")."""
+    return job.filename.rsplit(".", 1)[0] or fallback
+
+
 def csv_filename(job: Job, index: int) -> str:
     """``<file stem>-table-<n>.csv``, e.g. ``report-table-0.csv``."""
-    stem = job.filename.rsplit(".", 1)[0] if "." in job.filename else job.filename
-    return f"{stem or 'result'}-table-{index}.csv"
+    return f"{file_stem(job)}-table-{index}.csv"
+
+
+def jsonl_filename(job: Job) -> str:
+    """``<file stem>.jsonl``, e.g. ``report.jsonl`` (what ``docpipe submit --format chunks`` writes)."""
+    return f"{file_stem(job, 'chunks')}.jsonl"
 
 
 def attachment_header(filename: str) -> str:

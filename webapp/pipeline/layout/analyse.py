@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from webapp.pipeline.document import Element, Page, Table
+from webapp.pipeline.document import FURNITURE_TYPES, Element, Page, Table
 from webapp.pipeline.layout.blocks import Block, build_blocks, line_font, monospaced
 from webapp.pipeline.layout.continued import join_continued_tables
 from webapp.pipeline.layout.furniture import PAGE_NUMBER, ZONE_SHARE, mark_furniture, rejoin_zone_items
@@ -20,6 +20,7 @@ from webapp.pipeline.layout.lines import page_lines
 from webapp.pipeline.layout.model import Item, Line, PageInput, PageTable
 from webapp.pipeline.layout.order import reading_order
 from webapp.pipeline.layout.tables import find_tables
+from webapp.pipeline.pagerange import page_list
 from webapp.pipeline.render import table_text
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class DocumentLayout:
         numbers = sorted(self.pages)
         analysis = Analysis(pages=[self.pages[number] for number in numbers])
         if self.table_failures:
-            pages = ", ".join(str(number) for number in sorted(self.table_failures)[:10])
+            pages = page_list(sorted(self.table_failures))
             analysis.warnings.append(f"table detection failed on {len(self.table_failures)} pages ({pages})")
         items = [item for number in numbers for item in self.items.get(number, [])]
         if items:
@@ -219,7 +220,7 @@ def _blocks_to_items(blocks: list[Block]) -> list[Item]:
     return [
         Item(
             block.kind,
-            block.text,
+            text,
             block.page,
             block.bbox,
             size=block.size,
@@ -231,8 +232,8 @@ def _blocks_to_items(blocks: list[Block]) -> list[Item]:
             font=line_font(block.lines[0]),
             mono=len(block.lines) <= MAX_HEADING_LINES and monospaced(block.lines[0]),
         )
-        for block in blocks
-        if block.text.strip()
+        for block, text in ((block, block.text) for block in blocks)
+        if text.strip()
     ]
 
 
@@ -252,7 +253,7 @@ def to_elements(items: list[Item], plain: dict[int, list[Element]]) -> tuple[lis
         page_items = by_page[number]
         headers = [item for item in page_items if item.kind == "page_header"]
         footers = [item for item in page_items if item.kind == "page_footer"]
-        body = [item for item in page_items if item.kind not in ("page_header", "page_footer")]
+        body = [item for item in page_items if item.kind not in FURNITURE_TYPES]
         for item in headers + body + footers:
             elements.append(_element(item, tables))
     return elements, tables

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from statistics import median
 
-from webapp.pipeline.layout.model import Line
+from webapp.pipeline.layout.model import Line, union
 
 _BULLET = re.compile(r"^([•◦▪▫■□●○‣⁃∙·*\-–➢➤►▶✓✔])\s*$|^([•◦▪▫■□●○‣⁃∙·➢➤►▶✓✔])\s*\S")
 _ORDERED = re.compile(r"^(?:\(?\d{1,3}[.)]|\(?[a-z][.)]|\([ivx]{1,4}\))$")
@@ -31,8 +31,6 @@ class Block:
     kind: str = "paragraph"
     # "top" or "bottom" when the block is in the page's margin zone and may be a running header or footer.
     zone: str = ""
-    # Heading level once decided (1 = top).
-    level: int | None = None
     bbox: tuple[float, float, float, float] = field(default=(0.0, 0.0, 0.0, 0.0))
 
     @property
@@ -51,8 +49,7 @@ class Block:
 
     def add(self, line: Line) -> None:
         self.lines.append(line)
-        x0, y0, x1, y1 = self.bbox
-        self.bbox = (min(x0, line.x0), min(y0, line.y0), max(x1, line.x1), max(y1, line.y1))
+        self.bbox = union(self.bbox, (line.x0, line.y0, line.x1, line.y1))
 
 
 def new_block(line: Line, page: int, zone: str = "") -> Block:

@@ -7,15 +7,15 @@ rows (dropped from the joined table) or has no header of its own and its columns
 
 from __future__ import annotations
 
+from webapp.pipeline.document import FURNITURE_TYPES
 from webapp.pipeline.layout.model import Item, PageTable
 
-FURNITURE = ("page_header", "page_footer")
 # How far (points) a column's edges may move between pages and still be the same column.
 COLUMN_TOLERANCE = 15.0
 
 
 def join_continued_tables(items: list[Item]) -> list[Item]:
-    body = [item for item in items if item.kind not in FURNITURE]
+    body = [item for item in items if item.kind not in FURNITURE_TYPES]
     joined: set[int] = set()
     for index, item in enumerate(body[:-1]):
         if id(item) in joined or item.table is None:

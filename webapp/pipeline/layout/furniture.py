@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from webapp.pipeline.document import FURNITURE_TYPES
 from webapp.pipeline.layout.blocks import join_lines
-from webapp.pipeline.layout.model import Item
+from webapp.pipeline.layout.model import Item, union
 
 # The margin zones, as a share of the page height from the top and from the bottom.
 ZONE_SHARE = 0.15
@@ -39,7 +40,7 @@ def mark_furniture(items: list[Item], page_count: int) -> None:
                 for item in cluster:
                     item.kind = kind
     for item in candidates:
-        if item.kind not in ("page_header", "page_footer") and PAGE_NUMBER.match(item.text.strip()):
+        if item.kind not in FURNITURE_TYPES and PAGE_NUMBER.match(item.text.strip()):
             item.kind = "page_header" if item.zone == "top" else "page_footer"
 
 
@@ -52,7 +53,7 @@ def rejoin_zone_items(items: list[Item]) -> list[Item]:
         if previous is not None and previous.page == item.page and _joins(previous, item):
             previous.text = join_lines([previous.text, item.text], [previous.broken_end])
             previous.broken_end = item.broken_end
-            previous.bbox = _union(previous.bbox, item.bbox)
+            previous.bbox = union(previous.bbox, item.bbox)
             previous.lines += item.lines
             previous.zone = ""
             continue
@@ -71,12 +72,6 @@ def _joins(upper: Item, lower: Item) -> bool:
     ended = upper.text.endswith((".", "!", "?", ":")) and not upper.full_end
     indented = lower.bbox[0] > upper.bbox[0] + upper.size
     return 0 <= gap <= 0.6 * upper.size and overlap > 0 and not ended and not indented
-
-
-def _union(
-    a: tuple[float, float, float, float], b: tuple[float, float, float, float]
-) -> tuple[float, float, float, float]:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _key(text: str) -> str:

@@ -8,6 +8,14 @@ from dataclasses import dataclass, field
 RULE_MAX_THICKNESS = 2.5
 
 
+BBox = tuple[float, float, float, float]
+
+
+def union(a: BBox, b: BBox) -> BBox:
+    """The smallest box holding both."""
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
 @dataclass(slots=True)
 class Word:
     text: str

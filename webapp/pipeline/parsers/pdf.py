@@ -31,7 +31,7 @@ from webapp.pipeline.ocr import (
     resolve_languages,
     unavailable_warning,
 )
-from webapp.pipeline.pagerange import parse_page_range
+from webapp.pipeline.pagerange import page_list, parse_page_range
 from webapp.pipeline.parsers.pdf_pages import EMPTY_PAGE_CHARS, PageReader
 
 # PDFium keeps global state and is not thread-safe; one document at a time per process.
@@ -100,7 +100,7 @@ def _extract(pdf: pdfium.PdfDocument, options: dict[str, Any]) -> ParsedDocument
         unreadable = sorted(reader.unreadable)
         document.signals["unreadable_pages"] = len(unreadable)
         document.warnings.append(
-            f"{len(unreadable)} of {len(selected)} pages could not be read: {_page_list(unreadable)}"
+            f"{len(unreadable)} of {len(selected)} pages could not be read: {page_list(unreadable)}"
         )
     return document
 
@@ -157,7 +157,7 @@ def _ocr(pdf: pdfium.PdfDocument, reader: PageReader, options: dict[str, Any], d
     document.signals.update(stats.signals())
     if stats.failed:
         document.warnings.append(
-            f"OCR failed on {len(stats.failed)} pages ({_page_list(sorted(stats.failed))}): {stats.errors[0]}"
+            f"OCR failed on {len(stats.failed)} pages ({page_list(sorted(stats.failed))}): {stats.errors[0]}"
         )
 
 
@@ -184,11 +184,6 @@ def _render(pdf: pdfium.PdfDocument, index: int) -> tuple[Image.Image, int] | No
     if is_blank(image):
         return None
     return image, round(72 * scale)
-
-
-def _page_list(numbers: list[int], limit: int = 10) -> str:
-    shown = ", ".join(str(number) for number in numbers[:limit])
-    return shown + (" ..." if len(numbers) > limit else "")
 
 
 def _metadata(pdf: pdfium.PdfDocument) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from webapp.pipeline.layout.model import PageInput, Rule
 from webapp.pipeline.ocr import OcrPage, OcrResult, OcrStats
 from webapp.pipeline.ocr_rules import displayed_bbox, find_rules
 from webapp.pipeline.ocr_words import ocr_page_input
+from webapp.pipeline.pagerange import page_list
 from webapp.pipeline.parsers.pdf_text import clean_page_text, ocr_blocks, page_blocks
 from webapp.pipeline.parsers.pdf_words import page_input
 
@@ -166,7 +167,7 @@ class PageReader:
 
     def _warn_layout(self, document: ParsedDocument) -> None:
         if self.layout_failed:
-            pages = ", ".join(str(number) for number in sorted(self.layout_failed)[:10])
+            pages = page_list(sorted(self.layout_failed))
             document.warnings.append(
                 f"layout_failed: layout analysis failed on {len(self.layout_failed)} pages ({pages}); "
                 "their text is given without headings, tables or boxes"
