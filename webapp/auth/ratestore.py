@@ -44,9 +44,23 @@ class SqliteStorage(Storage):
         self.path = uri.split("://", 1)[1]
         self._local = threading.local()
         self._hits = 0
-        with self._connection() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_SCHEMA)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """WAL mode and the table, once per file. Several processes start at once (gunicorn's workers): switching
+        the journal mode takes the file's lock without waiting for it, so a process that finds it taken retries."""
+        deadline = time.monotonic() + _BUSY_TIMEOUT_SECONDS
+        while True:
+            try:
+                connection = self._connection()
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @property
     def base_exceptions(self) -> type[Exception]:
